@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CartConfig(AppConfig):
+    name = "cart"
+    verbose_name = "Cart"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,40 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from commerce.accounts.services import user_register
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(write_only=True, min_length=8, max_length=128)
+        full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        email = serializers.EmailField()
+        full_name = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=["auth"])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_register(**data.validated_data)
+        return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(TokenObtainPairView):
+    """`email` + `password` → `access` + `refresh`."""
+
+    authentication_classes: list = []
+
+
+class TokenRefreshApi(TokenRefreshView):
+    authentication_classes: list = []

@@ -1,0 +1,41 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+
+from commerce.core.errors import DomainError, ErrorCode, ValidationFailed
+
+
+class EmailTaken(DomainError):
+    code = ErrorCode.EMAIL_TAKEN
+    http_status = 409
+    default_message = "An account with this email already exists."
+
+
+def user_register(*, email: str, password: str, full_name: str = ""):
+    User = get_user_model()
+    email = User.objects.normalize_email(email).lower()
+    try:
+        validate_password(password, user=User(email=email))
+    except DjangoValidationError as exc:
+        raise ValidationFailed(details={"password": list(exc.messages)}) from exc
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, full_name=full_name)
+    except IntegrityError as exc:
+        raise EmailTaken(details={"email": [EmailTaken.default_message]}) from exc
+
+
+def staff_create(*, email: str, password: str, roles: tuple[str, ...] = ()):
+    """Create (or update) a staff user in the given groups; used by seeding and tests."""
+    User = get_user_model()
+    with transaction.atomic():
+        user, _ = User.objects.get_or_create(email=email.lower(), defaults={"is_staff": True})
+        user.is_staff = True
+        user.set_password(password)
+        user.save()
+        for role in roles:
+            group, _ = Group.objects.get_or_create(name=role)
+            user.groups.add(group)
+    return user

@@ -1,0 +1,51 @@
+"""Who and what caused the current unit of work: a correlation id that follows a request
+into its Celery tasks, the event that caused it, and the acting user. Stored in
+contextvars so threads and tasks each see their own."""
+
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+_causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)
+_actor: ContextVar[str | None] = ContextVar("actor", default=None)
+
+
+def correlation_id() -> str:
+    """The current correlation id, created on first use."""
+    value = _correlation_id.get()
+    if value is None:
+        value = str(uuid.uuid4())
+        _correlation_id.set(value)
+    return value
+
+
+def current() -> dict:
+    return {
+        "correlation_id": _correlation_id.get(),
+        "causation_id": _causation_id.get(),
+        "actor": _actor.get(),
+    }
+
+
+@contextmanager
+def bind(*, correlation_id: str | None = None, causation_id: str | None = None,
+         actor: str | None = None):
+    """Set context for a block; values left as None keep what is already bound."""
+    tokens = []
+    for var, value in ((_correlation_id, correlation_id), (_causation_id, causation_id),
+                       (_actor, actor)):
+        if value is not None:
+            tokens.append((var, var.set(str(value))))
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+def actor_label(user) -> str | None:
+    """How a user is recorded in event metadata: `user:<uuid>` (or None for anonymous)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return f"user:{user.pk}"

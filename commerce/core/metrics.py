@@ -1,0 +1,38 @@
+"""Business metrics, exported at /metrics next to django-prometheus' own. Declared in one
+place so names stay consistent; every app increments these, none declares its own."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_APPENDED = Counter(
+    "commerce_events_appended_total", "Events stored", ["aggregate_type"]
+)
+EVENT_CONFLICTS = Counter(
+    "commerce_event_conflicts_total", "Appends refused by the version guard", ["aggregate_type"]
+)
+OUTBOX_PUBLISHED = Counter("commerce_outbox_published_total", "Outbox rows published")
+OUTBOX_FAILURES = Counter("commerce_outbox_failures_total", "Outbox publish failures")
+OUTBOX_PENDING = Gauge("commerce_outbox_pending", "Unpublished outbox rows at last relay")
+
+ORDERS_PLACED = Counter("commerce_orders_placed_total", "Orders placed", ["channel"])
+ORDER_TRANSITIONS = Counter(
+    "commerce_order_transitions_total", "Order state changes", ["to_status"]
+)
+STOCK_CONFLICTS = Counter(
+    "commerce_stock_conflicts_total", "Reservations refused for insufficient stock"
+)
+RESERVATIONS = Counter(
+    "commerce_reservations_total", "Reservation lifecycle operations", ["action"]
+)
+RESERVATION_EXPIRIES = Counter(
+    "commerce_reservation_expiries_total", "Reservations released by expiry"
+)
+CART_EVENTS = Counter("commerce_cart_events_total", "Cart events", ["event"])
+CHECKOUTS = Counter("commerce_checkouts_total", "Checkout outcomes", ["outcome"])
+SAGA_OUTCOMES = Counter("commerce_saga_outcomes_total", "Finished sagas", ["saga_type", "status"])
+SAGA_COMPENSATIONS = Counter(
+    "commerce_saga_compensations_total", "Compensating steps run", ["saga_type", "step"]
+)
+SAGA_STEP_SECONDS = Histogram(
+    "commerce_saga_step_seconds", "Saga step duration", ["saga_type", "step"]
+)
+PAYMENTS = Counter("commerce_payments_total", "Payment gateway calls", ["action", "outcome"])

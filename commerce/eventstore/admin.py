@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from commerce.eventstore.models import Event, OutboxMessage
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Events are immutable; the outbox is the relay's. Staff may look, never edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["position", "aggregate_type", "aggregate_id", "version", "event_type",
+                    "actor", "created_at"]
+    list_filter = ["aggregate_type", "event_type"]
+    search_fields = ["aggregate_id", "correlation_id", "id"]
+    ordering = ["-position"]
+
+
+@admin.register(OutboxMessage)
+class OutboxAdmin(ReadOnlyAdmin):
+    list_display = ["id", "topic", "event_id", "created_at", "published_at", "attempts"]
+    list_filter = ["topic", ("published_at", admin.EmptyFieldListFilter)]
+    ordering = ["-id"]

@@ -1,0 +1,35 @@
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+
+from commerce.eventstore.outbox import relay_all
+
+
+class Command(BaseCommand):
+    help = "Publish outbox rows to Redis; runs as a dedicated relay process until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="drain once and exit")
+        parser.add_argument("--interval", type=float, default=0.5,
+                            help="seconds to sleep when the outbox is empty")
+
+    def handle(self, *args, **opts):
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        total = 0
+        while True:
+            published = relay_all()
+            total += published
+            if published:
+                self.stdout.write(f"published {published} (total {total})")
+            if opts["once"] or stopping:
+                break
+            time.sleep(opts["interval"])
+        self.stdout.write(f"relay stopped; published {total}")

@@ -1,0 +1,95 @@
+"""Outbox relay: publishes stored events to Redis, at least once.
+
+Rows are claimed with FOR UPDATE SKIP LOCKED so several relays can run side by side without
+publishing the same row concurrently; a row is marked published in the same transaction that
+claimed it, after Redis accepted it. A crash between the two republishes the row: consumers
+dedupe by `event_id`."""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from commerce.core import metrics
+from commerce.core.redis import redis_client
+from commerce.eventstore.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+RELAY_PENDING_KEY = "eventstore:relay-requested"
+PUBLISHED_RETENTION = timedelta(hours=24)
+
+
+def relay_batch(*, batch_size: int | None = None) -> int:
+    """Publish up to one batch of unpublished rows; returns how many were published."""
+    batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
+    with transaction.atomic():
+        rows = list(
+            OutboxMessage.objects.filter(published_at__isnull=True)
+            .order_by("id")
+            .select_for_update(skip_locked=True)[:batch_size]
+        )
+        if not rows:
+            return 0
+        try:
+            _publish(rows)
+        except Exception as exc:  # Redis down: count the attempt, keep the rows pending
+            metrics.OUTBOX_FAILURES.inc()
+            logger.warning("outbox publish failed", extra={"error": str(exc)})
+            OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
+                attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+            )
+            return 0
+        OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
+            published_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    metrics.OUTBOX_PUBLISHED.inc(len(rows))
+    return len(rows)
+
+
+def relay_all(*, max_batches: int = 1000) -> int:
+    """Drain the outbox (bounded), then prune rows published long ago."""
+    total = 0
+    for _ in range(max_batches):
+        published = relay_batch()
+        total += published
+        if published == 0:
+            break
+    OutboxMessage.objects.filter(
+        published_at__lt=timezone.now() - PUBLISHED_RETENTION
+    ).delete()
+    metrics.OUTBOX_PENDING.set(OutboxMessage.objects.filter(published_at__isnull=True).count())
+    return total
+
+
+def request_relay() -> None:
+    """Ask a worker to relay soon. At most one request is queued at a time (a Redis flag),
+    so a burst of commits enqueues one task, not one per commit. Never raises: the beat
+    schedule relays anyway if Redis or the broker is briefly unavailable."""
+    from commerce.eventstore.tasks import relay_outbox
+
+    try:
+        if redis_client().set(RELAY_PENDING_KEY, "1", nx=True, ex=30):
+            relay_outbox.apply_async(retry=False)
+    except Exception as exc:
+        logger.warning("could not request outbox relay", extra={"error": str(exc)})
+
+
+def _publish(rows: list[OutboxMessage]) -> None:
+    client = redis_client()
+    pipe = client.pipeline(transaction=False)
+    for row in rows:
+        body = json.dumps(row.payload, separators=(",", ":"))
+        pipe.xadd(
+            settings.EVENTS_STREAM_KEY,
+            {"event_id": str(row.event_id), "topic": row.topic, "payload": body},
+            maxlen=settings.EVENTS_STREAM_MAXLEN,
+            approximate=True,
+        )
+        pipe.publish(settings.EVENTS_PUBSUB_CHANNEL, body)
+    pipe.execute()
+

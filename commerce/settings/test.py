@@ -1,0 +1,21 @@
+"""pytest: the same real PostgreSQL and Redis as production, isolated by name/db number."""
+
+from .base import *  # noqa: F401,F403
+from .base import CACHES, DATABASES, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_commerce")}
+
+# A Redis database of its own so tests never touch a developer's carts or broker queue.
+REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+CACHES["default"]["LOCATION"] = REDIS_URL
+CACHES["default"]["KEY_PREFIX"] = "commerce-test"
+CELERY_BROKER_URL = REDIS_URL
+EVENTS_PUBSUB_CHANNEL = "commerce-test.events"
+EVENTS_STREAM_KEY = "commerce-test:events"
+
+# Unit tests run tasks in-process; integration tests start a real worker (tests/integration).
+CELERY_TASK_ALWAYS_EAGER = True
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -1,0 +1,73 @@
+"""Shared fixtures. Test data is made through real services (accounts.services), against
+the real PostgreSQL and Redis of the machine."""
+
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from commerce.accounts import roles
+from commerce.accounts.services import staff_create, user_register
+from commerce.core.redis import redis_client
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis():
+    """Each test starts with an empty test Redis database (its own db number)."""
+    redis_client().flushdb()
+    yield
+
+
+@pytest.fixture
+def make_customer(db):
+    def make(email: str | None = None):
+        return user_register(email=email or f"c-{uuid.uuid4().hex[:10]}@example.com",
+                             password=PASSWORD)
+
+    return make
+
+
+@pytest.fixture
+def customer(make_customer):
+    return make_customer()
+
+
+@pytest.fixture
+def make_staff(db):
+    def make(*role_names: str, email: str | None = None):
+        return staff_create(email=email or f"s-{uuid.uuid4().hex[:10]}@example.com",
+                            password=PASSWORD, roles=role_names or (roles.ADMIN,))
+
+    return make
+
+
+@pytest.fixture
+def staff(make_staff):
+    return make_staff(roles.ADMIN)
+
+
+def auth_client(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        token = RefreshToken.for_user(user).access_token
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def api():
+    """An unauthenticated client."""
+    return APIClient()
+
+
+@pytest.fixture
+def customer_api(customer):
+    return auth_client(customer)
+
+
+@pytest.fixture
+def staff_api(staff):
+    return auth_client(staff)
