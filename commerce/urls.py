@@ -8,7 +8,8 @@ api_v1 = [
     path("auth/", include("commerce.accounts.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
-    path("orders/", include("payments.urls")),
+    path("orders/", include("payments.urls")),  # /orders/{id}/payments/
+    path("orders/", include("sagas.order_urls")),  # /orders/{id}/cancel/approve/
     path("cart/", include("cart.urls")),
     path("sagas/", include("sagas.urls")),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from commerce.core import context, metrics
 from commerce.core.errors import ConcurrencyError
+from commerce.eventstore import policies
 from commerce.eventstore.models import Event, OutboxMessage
 from commerce.eventstore.projections import registry
 from commerce.eventstore.types import NewEvent, RecordedEvent
@@ -31,7 +32,7 @@ def append(
     metadata: dict[str, Any] | None = None,
 ) -> list[RecordedEvent]:
     """Store `events` as versions expected_version+1.. of the aggregate, write them to the
-    outbox and run inline projections, all in one transaction.
+    outbox, run inline projections and then policies, all in one transaction.
 
     Raises ConcurrencyError when another writer already stored any of those versions; the
     events are then not stored (never silently dropped, never ON CONFLICT DO NOTHING)."""
@@ -78,6 +79,7 @@ def append(
             for r in recorded
         )
         registry.dispatch(recorded)
+        policies.dispatch(recorded)
         transaction.on_commit(_nudge_relay)
     metrics.EVENTS_APPENDED.labels(aggregate_type=aggregate_type).inc(len(recorded))
     return recorded

@@ -2,6 +2,7 @@
 from the environment (12-factor); see README "Configuration"."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -203,3 +204,20 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Domain settings (each documented in README "Configuration") ------------------------
+# inventory: how long a reservation holds stock before the beat task releases it.
+RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
+# cart
+CART_TTL_DAYS = env.int("CART_TTL_DAYS", default=30)
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
+CART_MAX_QUANTITY_PER_LINE = env.int("CART_MAX_QUANTITY_PER_LINE", default=99)
+# orders: the most units of one sku in one order.
+ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=1000)
+ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
+# sagas / payments
+SAGA_STEP_DEADLINE_SECONDS = env.int("SAGA_STEP_DEADLINE_SECONDS", default=60)
+SAGA_MAX_ATTEMPTS = env.int("SAGA_MAX_ATTEMPTS", default=5)
+CANCELLATION_APPROVAL_THRESHOLD = Decimal(env("CANCELLATION_APPROVAL_THRESHOLD", default="500.00"))
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.simulated.SimulatedGateway")
+PAYMENT_SIMULATED_TIMEOUTS = env.int("PAYMENT_SIMULATED_TIMEOUTS", default=2)
