@@ -17,5 +17,5 @@ EVENTS_PUBSUB_CHANNEL = "commerce-test.events"
 EVENTS_STREAM_KEY = "commerce-test:events"
 
 # Unit tests run tasks in-process; integration tests start a real worker (tests/integration).
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
