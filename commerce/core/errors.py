@@ -38,6 +38,9 @@ class ErrorCode(StrEnum):
     CART_UNAVAILABLE = "cart_unavailable"
     PAYMENT_DECLINED = "payment_declined"
     APPROVAL_REQUIRED = "approval_required"
+    PAYMENT_GATEWAY_TIMEOUT = "payment_gateway_timeout"
+    INVALID_PAYMENT_STATE = "invalid_payment_state"
+    INVALID_SAGA_STATE = "invalid_saga_state"
 
 
 class DomainError(Exception):

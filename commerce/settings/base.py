@@ -221,3 +221,8 @@ SAGA_MAX_ATTEMPTS = env.int("SAGA_MAX_ATTEMPTS", default=5)
 CANCELLATION_APPROVAL_THRESHOLD = Decimal(env("CANCELLATION_APPROVAL_THRESHOLD", default="500.00"))
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.simulated.SimulatedGateway")
 PAYMENT_SIMULATED_TIMEOUTS = env.int("PAYMENT_SIMULATED_TIMEOUTS", default=2)
+# Simulated processor latency, applied after it recorded the call (benchmarks, crash tests).
+PAYMENT_SIMULATED_LATENCY_SECONDS = env.float("PAYMENT_SIMULATED_LATENCY_SECONDS", default=0.0)
+# Exponential backoff for transient saga step failures: base * 2**(attempt-1), capped.
+SAGA_RETRY_BACKOFF_SECONDS = env.float("SAGA_RETRY_BACKOFF_SECONDS", default=1.0)
+SAGA_RETRY_BACKOFF_MAX_SECONDS = env.float("SAGA_RETRY_BACKOFF_MAX_SECONDS", default=60.0)

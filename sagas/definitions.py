@@ -1,0 +1,65 @@
+"""How sagas are declared: an ordered tuple of steps, each an action with its compensation.
+
+An action or compensation is a function `fn(ctx: SagaContext) -> dict | None` that calls
+domain services; the dict it returns is merged into the saga's data. It runs inside the
+transaction that records its success and advances the saga, so its database effects and
+the saga's progress commit together. Effects outside PostgreSQL (the payment processor) are
+made idempotent with `ctx.idempotency_key(...)`, stable across retries of the saga step."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+AWAIT_APPROVAL = object()  # returned by an action that must wait for a staff decision
+
+
+@dataclass
+class SagaContext:
+    saga_id: str
+    saga_type: str
+    correlation_id: str
+    data: dict[str, Any]
+    updates: dict[str, Any] = field(default_factory=dict)
+
+    def idempotency_key(self, name: str) -> str:
+        return f"saga:{self.saga_id}:{name}"
+
+    def get(self, key: str, default=None):
+        return self.updates.get(key, self.data.get(key, default))
+
+    def set(self, **values) -> None:
+        self.updates.update(values)
+
+
+StepFn = Callable[[SagaContext], Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    action: StepFn | None = None
+    compensation: StepFn | None = None
+
+
+@dataclass(frozen=True)
+class SagaDefinition:
+    saga_type: str
+    steps: tuple[Step, ...]
+
+    def index_of(self, name: str) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.name == name)
+
+
+_registry: dict[str, SagaDefinition] = {}
+
+
+def register(definition: SagaDefinition) -> SagaDefinition:
+    names = [s.name for s in definition.steps]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate step names in {definition.saga_type}")
+    _registry[definition.saga_type] = definition
+    return definition
+
+
+def get_definition(saga_type: str) -> SagaDefinition:
+    return _registry[saga_type]

@@ -1,0 +1,133 @@
+"""Saga commands: start (from policies), staff repairs (retry, force compensation),
+approval decisions, and the sweeper that resumes stalled sagas."""
+
+import json
+from uuid import UUID
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from commerce.core import context
+from commerce.core.errors import NotFound
+from sagas import engine
+from sagas.definitions import get_definition
+from sagas.errors import InvalidSagaState
+from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStatus
+
+
+def saga_start(*, saga_type: str, correlation_id: UUID, data: dict) -> SagaInstance:
+    """Create the saga row in the caller's transaction; its first step is sent on commit."""
+    get_definition(saga_type)  # fail fast on an unknown type
+    with transaction.atomic():
+        saga = SagaInstance(
+            saga_type=saga_type, correlation_id=correlation_id, status=SagaStatus.RUNNING,
+            saga_data=json.loads(json.dumps(
+                {**data, "trace_id": context.correlation_id()}, cls=DjangoJSONEncoder)),
+        )
+        engine.enqueue(saga)
+        saga.save(force_insert=True)
+    return saga
+
+
+def saga_retry(*, saga_id: UUID) -> SagaInstance:
+    """Staff repair: run the saga's current step again from a clean attempt count (after
+    the fault that made it FAILED is gone). A FAILED saga resumes in the direction it
+    failed in; a running one just gets its current step re-sent (harmless: idempotent)."""
+    with transaction.atomic():
+        saga = _lock(saga_id)
+        if saga.status not in (SagaStatus.FAILED, SagaStatus.RUNNING, SagaStatus.COMPENSATING):
+            raise InvalidSagaState(details={"status": saga.status})
+        if saga.status == SagaStatus.FAILED:
+            saga.status = (SagaStatus.COMPENSATING if saga.direction == Direction.COMPENSATE
+                           else SagaStatus.RUNNING)
+            saga.finished_at = None
+            saga.saga_data = {k: v for k, v in saga.saga_data.items() if k != "failed_direction"}
+        _reset_step(saga)
+        engine.enqueue(saga)
+        saga.save()
+    return saga
+
+
+def saga_force_compensation(*, saga_id: UUID, reason: str) -> SagaInstance:
+    """Staff decision: stop going forward and undo what was done, starting with the
+    current step (its outcome may be unknown; compensations tolerate nothing to undo)."""
+    with transaction.atomic():
+        saga = _lock(saga_id)
+        if saga.status not in (SagaStatus.RUNNING, SagaStatus.AWAITING_APPROVAL,
+                               SagaStatus.FAILED):
+            raise InvalidSagaState(details={"status": saga.status})
+        definition = get_definition(saga.saga_type)
+        start = saga.current_step
+        if saga.status == SagaStatus.FAILED and saga.direction == Direction.COMPENSATE:
+            _reset_step(saga)  # already compensating: resume from the failed compensation
+        saga.finished_at = None
+        saga.saga_data = {
+            **{k: v for k, v in saga.saga_data.items() if k != "failed_direction"},
+            "failure": saga.saga_data.get("failure") or {
+                "step": definition.steps[start].name, "code": "forced_compensation",
+                "message": reason or "Compensation forced by staff.", "details": {},
+            },
+        }
+        engine._compensate_from(saga, definition, start)
+    return saga
+
+
+def saga_decide_approval(*, saga_id: UUID, approve: bool, reason: str = "",
+                         actor: str | None = None) -> SagaInstance:
+    """Staff decision on a saga waiting in AWAITING_APPROVAL: approve resumes the waiting
+    step; reject runs its compensations (for a cancellation: the order stays as it was)."""
+    with transaction.atomic():
+        saga = _lock(saga_id)
+        if saga.status != SagaStatus.AWAITING_APPROVAL:
+            raise InvalidSagaState("The saga is not awaiting approval.",
+                                   details={"status": saga.status})
+        decision = {"approved": bool(approve), "reason": reason, "by": actor or
+                    context.current()["actor"], "at": timezone.now().isoformat()}
+        saga.saga_data = {**saga.saga_data, "approval": decision}
+        if approve:
+            saga.status = SagaStatus.RUNNING
+            _reset_step(saga)
+            engine.enqueue(saga)
+            saga.save()
+        else:
+            definition = get_definition(saga.saga_type)
+            saga.saga_data["failure"] = {
+                "step": definition.steps[saga.current_step].name, "code": "approval_rejected",
+                "message": reason or "Rejected by staff.", "details": {},
+            }
+            engine._compensate_from(saga, definition, saga.current_step)
+    return saga
+
+
+def saga_resume_stalled(*, limit: int = 200) -> int:
+    """Re-send the current step of sagas past their deadline (lost message, killed
+    worker). Rows locked by a running step are skipped: that step is still alive."""
+    now = timezone.now()
+    with transaction.atomic():
+        sagas = list(
+            SagaInstance.objects.select_for_update(skip_locked=True)
+            .filter(status__in=[SagaStatus.RUNNING, SagaStatus.COMPENSATING], deadline__lt=now)
+            .order_by("deadline")[:limit]
+        )
+        for saga in sagas:
+            engine.enqueue(saga)
+            saga.save(update_fields=["deadline", "updated_at"])
+    return len(sagas)
+
+
+def _lock(saga_id) -> SagaInstance:
+    saga = engine.lock_saga(saga_id)
+    if saga is None:
+        raise NotFound("Saga not found.", details={"saga_id": str(saga_id)})
+    return saga
+
+
+def _reset_step(saga: SagaInstance) -> None:
+    saga.attempts = 0
+    saga.last_error = ""
+    step = get_definition(saga.saga_type).steps[saga.current_step]
+    SagaStep.objects.filter(saga=saga, step=step.name, action=saga.direction).exclude(
+        status=StepStatus.SUCCEEDED).update(attempts=0)
+
+
