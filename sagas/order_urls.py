@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from sagas import apis
+
+urlpatterns = [
+    path("<uuid:order_id>/cancel/approve/", apis.CancellationApproveApi.as_view(),
+         name="order-cancel-approve"),
+]

@@ -131,3 +131,16 @@ def _reset_step(saga: SagaInstance) -> None:
         status=StepStatus.SUCCEEDED).update(attempts=0)
 
 
+
+
+def cancellation_decide(*, order_id: UUID, approve: bool, reason: str = "",
+                        actor: str | None = None) -> SagaInstance:
+    """Approve or reject the order's cancellation that waits for approval."""
+    from sagas.flows.cancellation import SAGA_TYPE
+
+    saga = (SagaInstance.objects.filter(correlation_id=order_id, saga_type=SAGA_TYPE)
+            .order_by("-created_at").first())
+    if saga is None:
+        raise NotFound("No cancellation is pending for this order.",
+                       details={"order_id": str(order_id)})
+    return saga_decide_approval(saga_id=saga.id, approve=approve, reason=reason, actor=actor)

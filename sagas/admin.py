@@ -1,0 +1,79 @@
+"""Back office for sagas: list with status filter, each saga's steps (attempts, timings,
+errors), and repair actions that call the saga services."""
+
+from django.contrib import admin, messages
+
+from commerce.core import context
+from commerce.core.errors import DomainError
+from sagas import services
+from sagas.models import SagaInstance, SagaStatus, SagaStep
+
+
+class SagaStepInline(admin.TabularInline):
+    model = SagaStep
+    extra = 0
+    can_delete = False
+    fields = ["step", "action", "status", "attempts", "started_at", "finished_at",
+              "duration_ms", "last_error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SagaInstance)
+class SagaInstanceAdmin(admin.ModelAdmin):
+    list_display = ["id", "saga_type", "correlation_id", "status", "current_step", "attempts",
+                    "deadline", "last_error_short", "created_at", "updated_at"]
+    list_filter = ["status", "saga_type"]
+    search_fields = ["=id", "=correlation_id"]
+    ordering = ["-created_at"]
+    inlines = [SagaStepInline]
+    readonly_fields = [f.name for f in SagaInstance._meta.fields]
+    actions = ["retry_failed_step", "force_compensation", "approve_cancellation",
+               "reject_cancellation"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="last error")
+    def last_error_short(self, obj):
+        return (obj.last_error or "")[:80]
+
+    def _apply(self, request, queryset, fn, done: str):
+        ok = 0
+        with context.bind(actor=context.actor_label(request.user)):
+            for saga in queryset:
+                try:
+                    fn(saga)
+                    ok += 1
+                except DomainError as exc:
+                    self.message_user(request, f"{saga.id}: {exc.message}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{ok} saga(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Retry failed step")
+    def retry_failed_step(self, request, queryset):
+        self._apply(request, queryset, lambda s: services.saga_retry(saga_id=s.id), "retried")
+
+    @admin.action(description="Force compensation")
+    def force_compensation(self, request, queryset):
+        self._apply(request, queryset, lambda s: services.saga_force_compensation(
+            saga_id=s.id, reason=f"forced in admin by {request.user}"), "compensating")
+
+    @admin.action(description="Approve cancellation")
+    def approve_cancellation(self, request, queryset):
+        self._apply(request, queryset.filter(status=SagaStatus.AWAITING_APPROVAL),
+                    lambda s: services.saga_decide_approval(
+                        saga_id=s.id, approve=True, reason="approved in admin",
+                        actor=context.actor_label(request.user)), "approved")
+
+    @admin.action(description="Reject cancellation")
+    def reject_cancellation(self, request, queryset):
+        self._apply(request, queryset.filter(status=SagaStatus.AWAITING_APPROVAL),
+                    lambda s: services.saga_decide_approval(
+                        saga_id=s.id, approve=False, reason="rejected in admin",
+                        actor=context.actor_label(request.user)), "rejected")

@@ -1,0 +1,24 @@
+"""Start sagas from order events. Policies run inside the appending transaction (live
+appends only, never on replay): the saga row commits with the event, and its first step is
+sent after commit, so a rolled-back order starts nothing."""
+
+from commerce.eventstore.policies import policy
+from sagas.flows import cancellation, fulfilment
+from sagas.models import ACTIVE_STATUSES, SagaInstance
+from sagas.services import saga_start
+
+
+@policy("OrderPlaced")
+def start_fulfilment(event) -> None:
+    saga_start(saga_type=fulfilment.SAGA_TYPE, correlation_id=event.aggregate_id,
+               data=fulfilment.initial_data(event))
+
+
+@policy("CancellationRequested")
+def start_cancellation(event) -> None:
+    if SagaInstance.objects.filter(correlation_id=event.aggregate_id,
+                                   saga_type=cancellation.SAGA_TYPE,
+                                   status__in=ACTIVE_STATUSES).exists():
+        return  # one cancellation at a time; the running one already reacts
+    saga_start(saga_type=cancellation.SAGA_TYPE, correlation_id=event.aggregate_id,
+               data=cancellation.initial_data(event))
