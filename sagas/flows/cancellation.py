@@ -19,7 +19,9 @@ from django.conf import settings
 from commerce.core.errors import Conflict
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
+from orders import selectors as order_selectors
 from orders import services as order_services
+from orders.lifecycle import TERMINAL
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 from payments.models import PaymentStatus
@@ -47,6 +49,11 @@ def review(ctx: SagaContext):
     if SagaInstance.objects.filter(correlation_id=order_id, saga_type=FULFILMENT,
                                    status__in=ACTIVE_STATUSES).exists():
         raise StepPending("waiting for the order's fulfilment saga to finish")
+    order = order_selectors.order_get(order_id=order_id)
+    if order.status in TERMINAL:
+        # e.g. the fulfilment failed meanwhile: nothing left to cancel.
+        raise Conflict(f"The order is already {order.status}.",
+                       details={"status": order.status})
     payment = payment_selectors.payment_active_for_order(order_id=order_id)
     refund = Decimal("0.00")
     if payment is not None and payment.status in (PaymentStatus.CAPTURED,
@@ -66,6 +73,8 @@ def review(ctx: SagaContext):
 
 
 def reject_cancellation(ctx: SagaContext):
+    if order_selectors.order_get(order_id=_order_id(ctx)).status in TERMINAL:
+        return {"rejected": False}  # the order ended otherwise; no pending request to answer
     if ctx.get("payment_settled"):
         raise Conflict("Money already moved for this cancellation; it cannot be rejected. "
                        "Repair by hand.", details={"order_id": ctx.correlation_id})
@@ -97,8 +106,8 @@ def restore_stock(ctx: SagaContext):
     order_id = _order_id(ctx)
     status = _reservation_status(order_id)
     reason = f"order cancelled: {ctx.get('reason') or ''}".strip()
-    if status is None:
-        return {"stock": "none"}
+    if status in (None, "released", "expired", "restocked"):
+        return {"stock": "none"}  # nothing held any more (or already put back)
     if status == FULFILLED:
         inventory_services.reservation_restock(order_id=order_id, reason=reason)
         return {"stock": "restocked"}
