@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 AWAIT_APPROVAL = object()  # returned by an action that must wait for a staff decision
+# Returned by an action to end the saga here, successfully, without the remaining steps
+# (e.g. fulfilment hands the order over to a cancellation requested meanwhile).
+END_SAGA = object()
 
 
 @dataclass

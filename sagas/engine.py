@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from commerce.core import context, metrics
 from commerce.core.errors import ConcurrencyError, DomainError, ServiceUnavailable
-from sagas.definitions import AWAIT_APPROVAL, SagaContext, SagaDefinition, get_definition
+from sagas.definitions import AWAIT_APPROVAL, END_SAGA, SagaContext, SagaDefinition, get_definition
 from sagas.errors import StepPending
 from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStatus
 
@@ -103,7 +103,10 @@ def run_step(saga_id: str, index: int, direction: str) -> str:
             if outcome is AWAIT_APPROVAL:
                 _await_approval(saga, step.name, ctx)
                 return "awaiting_approval"
-            if isinstance(outcome, dict):
+            ended = outcome is END_SAGA
+            if ended:
+                ctx.updates["ended_at_step"] = step.name
+            elif isinstance(outcome, dict):
                 ctx.updates.update(outcome)
             saga.saga_data = {**saga.saga_data, **_jsonable(ctx.updates)}
             SagaStep.objects.filter(saga=saga, step=step.name, action=direction).update(
@@ -112,7 +115,11 @@ def run_step(saga_id: str, index: int, direction: str) -> str:
                 result=_jsonable(ctx.updates))
             if direction == Direction.COMPENSATE:
                 metrics.SAGA_COMPENSATIONS.labels(saga_type=saga.saga_type, step=step.name).inc()
-            _advance(saga, definition, index)
+            if ended:
+                _finish(saga, SagaStatus.COMPLETED, timezone.now())
+                saga.save()
+            else:
+                _advance(saga, definition, index)
         metrics.SAGA_STEP_SECONDS.labels(saga_type=saga.saga_type, step=step.name).observe(
             elapsed)
         return "succeeded"

@@ -12,10 +12,11 @@ from uuid import UUID
 
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
+from orders import selectors as order_selectors
 from orders import services as order_services
 from payments import services as payment_services
 from payments.models import Payment, PaymentStatus
-from sagas.definitions import SagaContext, SagaDefinition, Step, register
+from sagas.definitions import END_SAGA, SagaContext, SagaDefinition, Step, register
 
 SAGA_TYPE = "order_fulfilment"
 
@@ -107,12 +108,27 @@ def _payment(ctx: SagaContext) -> Payment | None:
             .filter(operations__idempotency_key=ctx.idempotency_key("authorize")).first())
 
 
+def unless_cancellation_pending(action):
+    """A cancellation requested meanwhile takes the order over: fulfilment stops going
+    forward (ends here) and the cancellation saga, which waits for it, voids/refunds and
+    releases what was done so far."""
+
+    def run(ctx: SagaContext):
+        if order_selectors.order_get(order_id=_order_id(ctx)).cancellation_pending:
+            return END_SAGA
+        return action(ctx)
+
+    run.__name__ = action.__name__
+    return run
+
+
 DEFINITION = register(SagaDefinition(saga_type=SAGA_TYPE, steps=(
     Step("start", None, fail_order),
-    Step("reserve_inventory", reserve_inventory, release_reservation),
-    Step("authorize_payment", authorize_payment, void_payment),
-    Step("confirm_reservation", confirm_reservation, None),
-    Step("capture_payment", capture_payment, refund_payment),
+    Step("reserve_inventory", unless_cancellation_pending(reserve_inventory),
+         release_reservation),
+    Step("authorize_payment", unless_cancellation_pending(authorize_payment), void_payment),
+    Step("confirm_reservation", unless_cancellation_pending(confirm_reservation), None),
+    Step("capture_payment", unless_cancellation_pending(capture_payment), refund_payment),
     Step("confirm_order", confirm_order, None),
 )))
 

@@ -1,0 +1,187 @@
+"""The order fulfilment saga, eager Celery (on-commit callbacks executed in the test)."""
+
+from decimal import Decimal
+
+import pytest
+
+from commerce.core.errors import Conflict
+from commerce.core.redis import redis_client
+from commerce.eventstore.models import Event
+from inventory.selectors import reservation_get_for_order
+from orders import services as order_services
+from orders.selectors import order_get
+from payments.models import Payment, PaymentOperation
+from sagas import engine
+from sagas.errors import TransientError
+from sagas.models import SagaStatus, SagaStep
+from tests.factories import make_item
+from tests.sagas.helpers import assert_consistent, fulfilment_saga, place, stock
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item(db):
+    return make_item(price="10.00", quantity=10)
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Place an order and let its saga run to the end (eager tasks, on-commit executed)."""
+    def go(customer, item, **kw):
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place(customer, item, **kw)
+        return order_get(order_id=order.order_id)
+    return go
+
+
+def event_types(order_id):
+    return list(Event.objects.filter(aggregate_id=order_id).order_by("version")
+                .values_list("event_type", flat=True))
+
+
+def test_happy_path_confirms_the_order(customer, item, run):
+    # when
+    order = run(customer, item, quantity=2)
+    # then the order is confirmed, stock confirmed (still counted reserved until shipped),
+    # the payment captured for the total
+    assert order.status == "confirmed"
+    assert event_types(order.order_id) == [
+        "OrderPlaced", "InventoryReserved", "PaymentAuthorized", "PaymentCaptured",
+        "OrderConfirmed"]
+    assert reservation_get_for_order(order_id=order.order_id).status == "confirmed"
+    assert stock(item) == (10, 2, 8)
+    payment = Payment.objects.get(order_id=order.order_id)
+    assert (payment.status, payment.amount_captured) == ("captured", Decimal("20.00"))
+    assert order.captured_amount == Decimal("20.00")
+    saga = fulfilment_saga(order.order_id)
+    assert saga.status == SagaStatus.COMPLETED
+    assert list(SagaStep.objects.filter(saga=saga).values_list("step", "status")) == [
+        ("start", "succeeded"), ("reserve_inventory", "succeeded"),
+        ("authorize_payment", "succeeded"), ("confirm_reservation", "succeeded"),
+        ("capture_payment", "succeeded"), ("confirm_order", "succeeded")]
+    assert_consistent(order.order_id)
+
+
+def test_declined_card_fails_the_order_and_releases_stock(customer, item, run):
+    # when
+    order = run(customer, item, quantity=3, method="pm_card_chargeDeclined")
+    # then
+    assert order.status == "failed"
+    assert order.failure_code == "payment_declined"
+    assert event_types(order.order_id) == [
+        "OrderPlaced", "InventoryReserved", "PaymentFailed", "OrderFailed"]
+    assert reservation_get_for_order(order_id=order.order_id).status == "released"
+    assert stock(item) == (10, 0, 10)  # available back to where it was
+    assert not Payment.objects.exists()  # nothing authorized, nothing captured or refunded
+    saga = fulfilment_saga(order.order_id)
+    assert saga.status == SagaStatus.COMPENSATED
+    assert saga.saga_data["failure"]["code"] == "payment_declined"
+    assert_consistent(order.order_id)
+
+
+def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item, run):
+    # when
+    order = run(customer, item, quantity=11)
+    # then
+    assert order.status == "failed"
+    assert order.failure_code == "insufficient_stock"
+    assert event_types(order.order_id) == [
+        "OrderPlaced", "InventoryReservationFailed", "OrderFailed"]
+    assert reservation_get_for_order(order_id=order.order_id) is None
+    assert stock(item) == (10, 0, 10)
+    assert not Payment.objects.exists()
+    assert list(redis_client().scan_iter("paysim:*")) == []  # the gateway was never called
+    assert_consistent(order.order_id)
+
+
+def test_payment_timeouts_are_retried_then_confirmed(customer, item, run, settings):
+    # given the processor times out twice
+    settings.PAYMENT_SIMULATED_TIMEOUTS = 2
+    # when
+    order = run(customer, item, method="pm_card_timeout")
+    # then exactly one authorization, after three attempts
+    assert order.status == "confirmed"
+    assert PaymentOperation.objects.filter(kind="authorize").count() == 1
+    saga = fulfilment_saga(order.order_id)
+    step = SagaStep.objects.get(saga=saga, step="authorize_payment", action="forward")
+    assert (step.status, step.attempts) == ("succeeded", 3)
+    assert_consistent(order.order_id)
+
+
+def test_failure_after_capture_refunds_and_releases(customer, item, run, monkeypatch):
+    # given confirming the order is refused after the payment was captured
+    def refuse(**_):
+        raise Conflict("confirmation refused")
+    monkeypatch.setattr(order_services, "order_confirm", refuse)
+    # when
+    order = run(customer, item, quantity=2)
+    # then the capture is refunded, the stock released, the order failed
+    assert order.status == "failed"
+    payment = Payment.objects.get(order_id=order.order_id)
+    assert (payment.status, payment.amount_captured, payment.amount_refunded) == (
+        "refunded", Decimal("20.00"), Decimal("20.00"))
+    assert order.refunded_amount == Decimal("20.00")
+    assert "RefundIssued" in event_types(order.order_id)
+    assert reservation_get_for_order(order_id=order.order_id).status == "released"
+    assert stock(item) == (10, 0, 10)
+    assert fulfilment_saga(order.order_id).status == SagaStatus.COMPENSATED
+    assert_consistent(order.order_id)
+
+
+def test_compensation_failing_every_time_then_staff_retry(
+        customer, item, run, monkeypatch, settings, django_capture_on_commit_callbacks,
+        make_staff, client):
+    # given releasing stock keeps failing
+    settings.SAGA_MAX_ATTEMPTS = 3
+    from inventory import services as inventory_services
+    real_release = inventory_services.reservation_release
+
+    def broken(**_):
+        raise TransientError("inventory unavailable")
+    monkeypatch.setattr(inventory_services, "reservation_release", broken)
+    # when a declined order is compensated
+    order = run(customer, item, method="pm_card_chargeDeclined")
+    saga = fulfilment_saga(order.order_id)
+    # then the saga is FAILED, listed for staff; the order is not failed yet
+    assert saga.status == SagaStatus.FAILED
+    assert "inventory unavailable" in saga.last_error
+    assert order.status == "reserved"
+    staff = make_staff()
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    listing = client.get("/admin/sagas/sagainstance/?status__exact=failed")
+    assert listing.status_code == 200 and str(saga.id) in listing.content.decode()
+    # when the fault is gone and staff retry from the admin
+    monkeypatch.setattr(inventory_services, "reservation_release", real_release)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/sagas/sagainstance/", {
+            "action": "retry_failed_step", "_selected_action": [str(saga.id)]})
+    assert response.status_code == 302
+    # then the compensation completes
+    saga.refresh_from_db()
+    assert saga.status == SagaStatus.COMPENSATED
+    assert order_get(order_id=order.order_id).status == "failed"
+    assert stock(item) == (10, 0, 10)
+    assert_consistent(order.order_id)
+
+
+def test_same_step_delivered_twice_charges_once(customer, item, django_capture_on_commit_callbacks):
+    # given an order whose saga reserved stock (messages held back)
+    with django_capture_on_commit_callbacks(execute=False):
+        order = place(customer, item)
+    saga = fulfilment_saga(order.order_id)
+    with django_capture_on_commit_callbacks(execute=False):
+        engine.run_step(str(saga.id), 0, "forward")
+        engine.run_step(str(saga.id), 1, "forward")
+        # when the authorize message is delivered twice (and the reserve message again)
+        results = [engine.run_step(str(saga.id), 2, "forward"),
+                   engine.run_step(str(saga.id), 2, "forward"),
+                   engine.run_step(str(saga.id), 1, "forward")]
+    # then its effect happened once
+    assert results == ["succeeded", "stale", "stale"]
+    assert Payment.objects.filter(order_id=order.order_id).count() == 1
+    assert PaymentOperation.objects.count() == 1
+    assert stock(item) == (10, 2, 8)
+    assert event_types(order.order_id).count("PaymentAuthorized") == 1
