@@ -1,0 +1,193 @@
+"""The cancellation saga (eager Celery, on-commit callbacks executed in the test)."""
+
+from decimal import Decimal
+
+import pytest
+
+from commerce.eventstore.models import Event
+from inventory.selectors import reservation_get_for_order
+from orders import services as order_services
+from orders.selectors import order_get
+from payments.models import Payment
+from sagas import engine
+from sagas.models import SagaStatus
+from tests.conftest import auth_client
+from tests.factories import make_item
+from tests.sagas.helpers import (
+    assert_consistent,
+    cancellation_saga,
+    fulfilment_saga,
+    place,
+    stock,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def confirmed(customer, django_capture_on_commit_callbacks):
+    """A confirmed order for `price` × 2 (saga run to the end)."""
+    def make(price="10.00"):
+        item = make_item(price=price, quantity=10)
+        with django_capture_on_commit_callbacks(execute=True):
+            order = place(customer, item, quantity=2)
+        assert order_get(order_id=order.order_id).status == "confirmed"
+        return order.order_id, item
+    return make
+
+
+@pytest.fixture
+def cancel(django_capture_on_commit_callbacks):
+    def go(order_id, reason="changed my mind"):
+        with django_capture_on_commit_callbacks(execute=True):
+            order_services.order_request_cancellation(order_id=order_id, reason=reason)
+        return order_get(order_id=order_id)
+    return go
+
+
+def test_cancellation_after_capture_refunds_and_releases(confirmed, cancel):
+    # given
+    order_id, item = confirmed()
+    # when
+    order = cancel(order_id)
+    # then
+    assert order.status == "cancelled"
+    payment = Payment.objects.get(order_id=order_id)
+    assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("20.00"))
+    assert order.refunded_amount == Decimal("20.00")
+    assert reservation_get_for_order(order_id=order_id).status == "released"
+    assert stock(item) == (10, 0, 10)
+    saga = cancellation_saga(order_id)
+    assert saga.status == SagaStatus.COMPLETED
+    assert saga.saga_data["payment_settled"] == "refunded"
+    assert_consistent(order_id)
+
+
+def test_cancellation_before_capture_voids(customer, django_capture_on_commit_callbacks):
+    # given an order whose fulfilment authorized the payment (the rest not yet delivered)
+    item = make_item(price="10.00", quantity=10)
+    with django_capture_on_commit_callbacks(execute=False):
+        order = place(customer, item, quantity=2)
+        saga = fulfilment_saga(order.order_id)
+        for index in (0, 1, 2):
+            engine.run_step(str(saga.id), index, "forward")
+        # when the customer cancels, fulfilment's next step hands the order over
+        order_services.order_request_cancellation(order_id=order.order_id, reason="oops")
+        assert engine.run_step(str(saga.id), 3, "forward") == "succeeded"
+    saga.refresh_from_db()
+    assert saga.status == SagaStatus.COMPLETED
+    assert saga.saga_data["ended_at_step"] == "confirm_reservation"
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.run_step(str(cancellation_saga(order.order_id).id), 0, "forward")
+    # then the authorization is voided, nothing captured, stock released, order cancelled
+    payment = Payment.objects.get(order_id=order.order_id)
+    assert (payment.status, payment.amount_captured) == ("voided", Decimal("0.00"))
+    assert [op.kind for op in payment.operations.all()] == ["authorize", "void"]
+    assert order_get(order_id=order.order_id).status == "cancelled"
+    assert stock(item) == (10, 0, 10)
+    assert cancellation_saga(order.order_id).saga_data["payment_settled"] == "voided"
+    assert_consistent(order.order_id)
+
+
+def test_cancellation_waits_while_fulfilment_runs(customer, django_capture_on_commit_callbacks):
+    # given fulfilment still running and a cancellation requested
+    item = make_item(quantity=10)
+    with django_capture_on_commit_callbacks(execute=False):
+        order = place(customer, item)
+        order_services.order_request_cancellation(order_id=order.order_id, reason="x")
+    saga = cancellation_saga(order.order_id)
+    # when its first step is delivered
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        result = engine.run_step(str(saga.id), 0, "forward")
+    # then it is rescheduled, without counting an attempt
+    assert result == "pending" and len(sent) == 1
+    saga.refresh_from_db()
+    assert (saga.status, saga.current_step, saga.attempts) == (SagaStatus.RUNNING, 0, 0)
+
+
+def test_large_refund_waits_for_approval_then_approve_refunds(
+        confirmed, cancel, staff_api, django_capture_on_commit_callbacks):
+    # given a 600.00 order (threshold 500.00)
+    order_id, item = confirmed(price="300.00")
+    # when cancelled
+    order = cancel(order_id)
+    # then it waits; nothing moved yet
+    saga = cancellation_saga(order_id)
+    assert saga.status == SagaStatus.AWAITING_APPROVAL
+    assert order.status == "confirmed" and order.cancellation_pending
+    assert Payment.objects.get(order_id=order_id).status == "captured"
+    # when staff approve over the API
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_api.post(f"/api/v1/orders/{order_id}/cancel/approve/",
+                                  {"approve": True, "reason": "ok"}, format="json")
+    # then
+    assert response.status_code == 200, response.content
+    assert response.json()["saga_data"]["approval"]["approved"] is True
+    assert order_get(order_id=order_id).status == "cancelled"
+    assert Payment.objects.get(order_id=order_id).amount_refunded == Decimal("600.00")
+    assert stock(item) == (10, 0, 10)
+    assert_consistent(order_id)
+
+
+def test_large_refund_rejected_leaves_the_order_unchanged(
+        confirmed, cancel, staff_api, django_capture_on_commit_callbacks):
+    order_id, item = confirmed(price="300.00")
+    cancel(order_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_api.post(f"/api/v1/orders/{order_id}/cancel/approve/",
+                                  {"approve": False, "reason": "policy"}, format="json")
+    assert response.status_code == 200, response.content
+    order = order_get(order_id=order_id)
+    assert (order.status, order.cancellation_pending) == ("confirmed", False)
+    assert Event.objects.filter(aggregate_id=order_id).latest("version").event_type == \
+        "CancellationRejected"
+    payment = Payment.objects.get(order_id=order_id)
+    assert (payment.status, payment.amount_refunded) == ("captured", Decimal("0.00"))
+    assert stock(item) == (10, 2, 8)
+    assert cancellation_saga(order_id).status == SagaStatus.COMPENSATED
+    assert_consistent(order_id)
+
+
+def test_cancellation_after_fulfilment_needs_approval_then_restocks(
+        confirmed, cancel, django_capture_on_commit_callbacks):
+    # given a shipped order (stock left the warehouse)
+    order_id, item = confirmed()
+    order_services.order_ship(order_id=order_id, carrier="DHL", tracking_number="1")
+    assert stock(item) == (8, 0, 8)
+    # when cancelled, then approved
+    cancel(order_id)
+    saga = cancellation_saga(order_id)
+    assert saga.status == SagaStatus.AWAITING_APPROVAL
+    assert saga.saga_data["approval_reasons"] == ["order already fulfilled"]
+    from sagas.services import saga_decide_approval
+    with django_capture_on_commit_callbacks(execute=True):
+        saga_decide_approval(saga_id=saga.id, approve=True, reason="returned")
+    # then refunded and the units put back
+    assert order_get(order_id=order_id).status == "cancelled"
+    assert reservation_get_for_order(order_id=order_id).status == "restocked"
+    assert stock(item) == (10, 0, 10)
+    assert_consistent(order_id)
+
+
+def test_approve_endpoint_permissions_and_errors(confirmed, cancel, customer, api):
+    order_id, _ = confirmed()
+    url = f"/api/v1/orders/{order_id}/cancel/approve/"
+    # anonymous 401, customer 403
+    assert api.post(url, {"approve": True}, format="json").status_code == 401
+    assert auth_client(customer).post(url, {"approve": True},
+                                      format="json").status_code == 403
+
+
+def test_approve_endpoint_validation_and_state(confirmed, staff_api):
+    order_id, _ = confirmed()
+    url = f"/api/v1/orders/{order_id}/cancel/approve/"
+    bad = staff_api.post(url, {"approve": "maybe"}, format="json")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "validation_error"
+    none = staff_api.post(url, {"approve": True}, format="json")
+    assert none.status_code == 404 and none.json()["error"]["code"] == "not_found"
+    import uuid
+    other = staff_api.post(f"/api/v1/orders/{uuid.uuid4()}/cancel/approve/",
+                           {"approve": True}, format="json")
+    assert other.status_code == 404
+    malformed = staff_api.post(url, "{not json", content_type="application/json")
+    assert malformed.status_code == 400
