@@ -7,7 +7,7 @@ its own nested serializers."""
 
 import uuid
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -73,6 +73,7 @@ class ItemPublicOutput(serializers.Serializer):
 
 
 class ReservationOutput(serializers.Serializer):
+    @extend_schema_serializer(component_name="InventoryReservationLine")
     class LineOutput(serializers.Serializer):
         sku = serializers.CharField()
         quantity = serializers.IntegerField()
@@ -106,6 +107,7 @@ def _quantity(**kwargs):
 class ItemCollectionApi(APIView):
     """GET: list items (filters); POST: create an item (inventory staff)."""
 
+    @extend_schema_serializer(component_name="InventoryItemCollectionListFilter")
     class ListFilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, max_length=100)
         product_id = serializers.UUIDField(required=False)
@@ -113,6 +115,7 @@ class ItemCollectionApi(APIView):
         low_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
         needs_reorder = serializers.BooleanField(required=False, allow_null=True, default=None)
 
+    @extend_schema_serializer(component_name="InventoryItemCollectionCreateInput")
     class CreateInputSerializer(serializers.Serializer):
         sku = SkuField()
         product_id = serializers.UUIDField()
@@ -157,6 +160,7 @@ class ItemDetailApi(APIView):
     """GET: one item (customers: active items, public fields); PATCH: change catalog
     fields and stock settings (inventory staff)."""
 
+    @extend_schema_serializer(component_name="InventoryItemDetailUpdateInput")
     class UpdateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200, required=False)
         price = PriceField(required=False)
@@ -192,6 +196,7 @@ class ItemDetailApi(APIView):
 class ItemReceiveApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryItemReceiveInput")
     class InputSerializer(serializers.Serializer):
         quantity = _quantity(min_value=1)
         reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
@@ -209,6 +214,7 @@ class ItemReceiveApi(APIView):
 class ItemAdjustApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryItemAdjustInput")
     class InputSerializer(serializers.Serializer):
         delta = _quantity(min_value=-MAX_QUANTITY)
         reason = serializers.CharField(max_length=200)
@@ -230,6 +236,7 @@ class ItemAdjustApi(APIView):
 class ItemMovementsApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryItemMovementsOutput")
     class OutputSerializer(serializers.Serializer):
         event_id = serializers.UUIDField()
         kind = serializers.CharField()
@@ -259,6 +266,7 @@ class LowStockApi(APIView):
 class ReorderApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryReorderOutput")
     class OutputSerializer(serializers.Serializer):
         sku = serializers.CharField()
         name = serializers.CharField()
@@ -275,6 +283,7 @@ class ReorderApi(APIView):
 class SummaryApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventorySummaryOutput")
     class OutputSerializer(serializers.Serializer):
         items = serializers.IntegerField()
         active_items = serializers.IntegerField()
@@ -299,10 +308,13 @@ class ReservationCollectionApi(APIView):
 
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryReservationCollectionListFilter")
     class ListFilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Reservation.Status.choices, required=False)
 
+    @extend_schema_serializer(component_name="InventoryReservationCollectionCreateInput")
     class CreateInputSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="InventoryReservationLineInput")
         class LineSerializer(serializers.Serializer):
             sku = SkuField()
             quantity = _quantity(min_value=1)
@@ -357,6 +369,7 @@ class _ReservationActionApi(APIView):
 
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryReservationActionInput")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                        default="")
