@@ -9,8 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cart import services
+from cart.checkout import cart_checkout
 from cart.refs import CartRef, cart_ref_for_token, cart_ref_for_user, cart_ref_new_guest
 from cart.selectors import CartView, cart_get
+from commerce.api.idempotency import idempotent_response
 from commerce.core.errors import NotFound
 
 TOKEN_HEADER = "X-Cart-Token"
@@ -166,3 +168,48 @@ class CartMergeApi(APIView):
         body = dict(CartOutputSerializer(view).data)
         body["merged"], body["dropped"] = result.merged, result.dropped
         return Response(body)
+
+
+class CheckoutApi(APIView):
+    """Turn the signed-in customer's cart into an order (prices from the catalog). Send an
+    `Idempotency-Key` to make retries replay the first answer; without one, resubmitting the
+    same cart still never creates a second order (201 first, then 200 with the same order)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        shipping_address = serializers.DictField()
+        payment_method = serializers.CharField(max_length=100, required=False, allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        class LineSerializer(serializers.Serializer):
+            sku = serializers.CharField()
+            name = serializers.CharField()
+            unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+            quantity = serializers.IntegerField()
+            line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+        order_id = serializers.UUIDField()
+        status = serializers.CharField()
+        channel = serializers.CharField()
+        currency = serializers.CharField()
+        subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+        total = serializers.DecimalField(source="total_amount", max_digits=14, decimal_places=2)
+        item_count = serializers.IntegerField()
+        lines = LineSerializer(many=True, source="lines.all")
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer,
+                   responses={201: OutputSerializer, 200: OutputSerializer}, tags=["cart"])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payload = data.validated_data
+
+        def work():
+            result = cart_checkout(user=request.user, **payload)
+            code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+            return code, self.OutputSerializer(result.order).data
+
+        return idempotent_response(request, scope="cart.checkout",
+                                   owner=f"user:{request.user.pk}", payload=payload, work=work)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("items/", apis.CartItemAddApi.as_view(), name="item-add"),
     path("items/<str:sku>/", apis.CartItemApi.as_view(), name="item"),
     path("merge/", apis.CartMergeApi.as_view(), name="merge"),
+    path("checkout/", apis.CheckoutApi.as_view(), name="checkout"),
 ]

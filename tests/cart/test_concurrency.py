@@ -1,6 +1,7 @@
 """Concurrent cart writes with real threads against the real Redis and PostgreSQL."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -8,7 +9,10 @@ from django.db import connection
 from cart import services
 from cart.refs import cart_ref_for_user
 from cart.selectors import cart_get
+from commerce.eventstore.models import Event
+from orders.models import OrderView
 from tests.cart.conftest import stored
+from tests.conftest import auth_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,3 +64,42 @@ def test_concurrent_adds_of_one_sku_sum_and_respect_the_cap(customer, item, sett
     assert sorted(r for r in results if isinstance(r, int)) == [1, 2, 3, 4, 5]
     assert sum(isinstance(r, services.CartLimitExceeded) for r in results) == 3
     assert cart_get(cart=cart).lines[0].quantity == 5
+
+
+ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
+           "postal_code": "SW1Y 4JH", "country": "GB"}
+
+
+def _checkout_calls(user, n, **headers):
+    def call():
+        r = auth_client(user).post("/api/v1/cart/checkout/", {"shipping_address": ADDRESS},
+                                   format="json", **headers)
+        return r.status_code, r.json()
+
+    return [call] * n
+
+
+@pytest.mark.parametrize("headers", [{}, {"HTTP_IDEMPOTENCY_KEY": "same-click"}],
+                         ids=["no-key", "same-key"])
+def test_concurrent_checkouts_of_one_cart_create_exactly_one_order(customer, item, headers):
+    # given a cart with two lines
+    cart = cart_ref_for_user(customer)
+    services.cart_item_add(cart=cart, sku=item(price="3.00").sku, quantity=2)
+    services.cart_item_add(cart=cart, sku=item(price="4.00").sku, quantity=1)
+    # when four checkouts of it run at the same moment
+    results = run_together(*_checkout_calls(customer, 4, **headers))
+    # then exactly one order exists and every answer is that order or "cart already empty"
+    assert not [r for r in results if isinstance(r, Exception)], results
+    [order] = OrderView.objects.filter(customer_id=customer.pk)
+    assert Event.objects.filter(aggregate_type="Order", event_type="OrderPlaced").count() == 1
+    assert order.subtotal == Decimal("10.00")
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(201) >= 1
+    for status, body in results:
+        if status in (200, 201):
+            assert body["order_id"] == str(order.order_id)
+        else:
+            assert (status, body["error"]["code"]) == (400, "cart_empty")
+    if headers:  # with one key every duplicate replays the first answer
+        assert statuses == [201, 201, 201, 201]
+    assert stored(cart.cart_id) == {}
