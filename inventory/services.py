@@ -13,8 +13,19 @@ from commerce.core.errors import ConcurrencyError, ValidationFailed
 from commerce.eventstore import store
 from commerce.eventstore.types import NewEvent
 from inventory import events as ev
+from inventory import selectors
 from inventory.errors import DuplicateSku, InsufficientStock, ItemNotFound
 from inventory.models import InventoryItem
+from inventory.reservations import (  # noqa: F401  (re-exported: the contract's entry points)
+    reservation_confirm,
+    reservation_expire,
+    reservation_fulfill,
+    reservation_release,
+    reservation_restock,
+    reservations_expire_due,
+    stock_reserve,
+)
+from inventory.selectors import Drift
 from inventory.validation import (
     MAX_QUANTITY,
     Errors,
@@ -167,6 +178,26 @@ def stock_adjust(*, sku: str, delta: int, reason: str) -> InventoryItem:
                      events=[NewEvent(ev.STOCK_ADJUSTED,
                                       {"sku": item.sku, "delta": delta, "reason": reason})])
         return _item(item.id)
+
+
+def stock_resync(*, skus: list[str] | None = None) -> list[Drift]:
+    """Repair counter drift (`inventory_verify --fix`): lock the drifting items in sku
+    order, recompute under the locks and set the counters to what the facts say. Writes the
+    read model directly and records no event: no stock moved, the row had just stopped
+    agreeing with the events (a replay would produce the repaired values)."""
+    with transaction.atomic():
+        affected = sorted({d.sku for d in selectors.stock_drift(skus=skus)})
+        if not affected:
+            return []
+        list(InventoryItem.objects.select_for_update().filter(sku__in=affected).order_by("sku")
+             .values_list("id", flat=True))
+        drifts = selectors.stock_drift(skus=affected)  # again, now that nothing can move
+        fixes: dict[str, dict[str, int]] = {}
+        for drift in drifts:
+            fixes.setdefault(drift.sku, {})[drift.field] = drift.expected
+        for sku, values in fixes.items():
+            InventoryItem.objects.filter(sku=sku).update(**values)
+        return drifts
 
 
 def _lock_item(sku: str) -> InventoryItem:
