@@ -205,9 +205,14 @@ def test_redis_down_gives_503_and_other_endpoints_work(customer_api, settings, i
             customer_api.patch(item_url("A"), {"quantity": 1}, format="json"),
             customer_api.delete(item_url("A")),
             customer_api.delete(CART),
+            customer_api.post("/api/v1/cart/checkout/", {"shipping_address": {}},
+                              format="json"),
         ]
         for r in responses:
             assert r.status_code == 503
             assert r.json()["error"]["code"] == "service_unavailable"
+        # while inventory (catalog) reads keep working without Redis
+        r = customer_api.get(f"/api/v1/inventory/items/{sku}/")
+        assert (r.status_code, r.json()["sku"]) == (200, sku)
     finally:
         caches["default"].close()

@@ -10,6 +10,7 @@ from commerce.core.models import IdempotencyRecord
 from commerce.eventstore.models import Event
 from inventory.services import product_update
 from orders.models import OrderView
+from orders.selectors import order_get
 from tests.cart.conftest import cart_metric, checkout_metric, stored, stream_events
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +198,41 @@ def test_checkout_uses_only_the_customers_own_cart(make_customer, item):
     r = auth_client(bob).post(CHECKOUT, {"shipping_address": ADDRESS}, format="json")
     assert (r.status_code, r.data["error"]["code"]) == (400, "cart_empty")
     assert OrderView.objects.count() == 0
+
+
+def _redis_at_closed_port(settings):
+    original = settings.CACHES
+    conf = {k: dict(v) for k, v in original.items()}
+    conf["default"]["LOCATION"] = "redis://127.0.0.1:1/0"
+    settings.CACHES = conf
+    return original
+
+
+def test_redis_down_after_commit_keeps_order_and_retry_returns_it(
+        customer, customer_api, filled, settings, django_capture_on_commit_callbacks):
+    cart = filled[0]
+    # given Redis goes away after the order is placed, before the cart is cleared
+    with django_capture_on_commit_callbacks(execute=True):
+        first = cart_checkout(user=customer, shipping_address=ADDRESS)
+        original = _redis_at_closed_port(settings)
+    # then the order stands (the failed clear is only logged) and is readable without Redis
+    assert first.created
+    assert order_get(order_id=first.order.order_id).channel == "cart"
+    settings.CACHES = original
+    assert stored(cart.cart_id) != {}
+    # when the customer retries once Redis is back, they get the same order, cart cleared
+    with django_capture_on_commit_callbacks(execute=True):
+        r = customer_api.post(CHECKOUT, {"shipping_address": ADDRESS}, format="json")
+    assert (r.status_code, r.data["order_id"]) == (200, str(first.order.order_id))
+    assert len(orders_of(customer)) == 1
+    assert stored(cart.cart_id) == {}
+
+
+def test_redis_down_checkout_is_503_and_places_nothing(customer, customer_api, filled,
+                                                       settings):
+    original = _redis_at_closed_port(settings)
+    r = customer_api.post(CHECKOUT, {"shipping_address": ADDRESS}, format="json",
+                          HTTP_IDEMPOTENCY_KEY="k-down")
+    assert (r.status_code, r.json()["error"]["code"]) == (503, "service_unavailable")
+    assert orders_of(customer) == [] and IdempotencyRecord.objects.count() == 0
+    settings.CACHES = original
