@@ -107,6 +107,9 @@ class CartItemAddApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartItemAddInput"
+
         sku = serializers.CharField(max_length=64)
         quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
 
@@ -126,6 +129,9 @@ class CartItemApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartItemUpdateInput"
+
         quantity = serializers.IntegerField(min_value=0, max_value=1_000_000)
 
     @extend_schema(parameters=[_TOKEN_PARAM], request=InputSerializer,
@@ -150,9 +156,15 @@ class CartMergeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartMergeInput"
+
         token = serializers.CharField(max_length=128, required=False)
 
     class OutputSerializer(CartOutputSerializer):  # the cart plus the merge report
+        class Meta:
+            ref_name = "CartMergeOutput"
+
         merged = serializers.ListField(child=serializers.CharField())
         dropped = serializers.ListField(child=serializers.CharField())
 
@@ -178,11 +190,20 @@ class CheckoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartCheckoutInput"
+
         shipping_address = serializers.DictField()
         payment_method = serializers.CharField(max_length=100, required=False, allow_null=True)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartCheckoutOrder"
+
         class LineSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "CartCheckoutOrderLine"
+
             sku = serializers.CharField()
             name = serializers.CharField()
             unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
