@@ -48,12 +48,6 @@ class CartLineSerializer(serializers.Serializer):
                                                 allow_null=True)
 
 
-class CartWarningSerializer(serializers.Serializer):
-    sku = serializers.CharField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
 class CartOutputSerializer(serializers.Serializer):
     token = serializers.CharField(source="ref.token", allow_null=True)
     guest = serializers.BooleanField(source="ref.is_guest")
