@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import caches
 
 from inventory.services import product_update
+from orders.services import order_place
 from tests.cart.conftest import stored, stream_events
 from tests.conftest import auth_client
 
@@ -10,6 +11,8 @@ pytestmark = pytest.mark.django_db
 CART = "/api/v1/cart/"
 ITEMS = "/api/v1/cart/items/"
 MERGE = "/api/v1/cart/merge/"
+ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
+           "postal_code": "SW1Y 4JH", "country": "GB"}
 
 
 def item_url(sku: str) -> str:
@@ -190,8 +193,10 @@ def test_get_cart_query_count(customer_api, item, django_assert_max_num_queries)
     assert len(r.data["lines"]) == 5
 
 
-def test_redis_down_gives_503_and_other_endpoints_work(customer_api, settings, item):
+def test_redis_down_gives_503_and_other_endpoints_work(customer, customer_api, settings, item):
     sku = item().sku
+    order = order_place(customer_id=customer.pk, lines=[{"sku": sku, "quantity": 1}],
+                        shipping_address=ADDRESS)
     # given Redis unreachable (a closed port)
     caches_conf = {k: dict(v) for k, v in settings.CACHES.items()}
     caches_conf["default"]["LOCATION"] = "redis://127.0.0.1:1/0"
@@ -211,7 +216,9 @@ def test_redis_down_gives_503_and_other_endpoints_work(customer_api, settings, i
         for r in responses:
             assert r.status_code == 503
             assert r.json()["error"]["code"] == "service_unavailable"
-        # while inventory (catalog) reads keep working without Redis
+        # while order and inventory (catalog) reads keep working without Redis
+        r = customer_api.get(f"/api/v1/orders/{order.order_id}/")
+        assert (r.status_code, r.json()["order_id"]) == (200, str(order.order_id))
         r = customer_api.get(f"/api/v1/inventory/items/{sku}/")
         assert (r.status_code, r.json()["sku"]) == (200, sku)
     finally:
