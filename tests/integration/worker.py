@@ -1,6 +1,7 @@
 """Real Celery worker processes for integration tests: started against the test database
 and the test Redis, always terminated (and killed if need be) by the caller."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,10 +50,8 @@ def stop_worker(proc: subprocess.Popen, *, sig=signal.SIGTERM, timeout: float = 
         os.killpg(proc.pid, sig)
         proc.wait(timeout=timeout)
     except (subprocess.TimeoutExpired, ProcessLookupError):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=10)
 
 
