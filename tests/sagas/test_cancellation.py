@@ -191,3 +191,28 @@ def test_approve_endpoint_validation_and_state(confirmed, staff_api):
     assert other.status_code == 404
     malformed = staff_api.post(url, "{not json", content_type="application/json")
     assert malformed.status_code == 400
+
+
+def test_deciding_a_cancellation_that_does_not_wait_is_409(confirmed, cancel, staff_api):
+    order_id, _ = confirmed()
+    cancel(order_id)  # small refund: no approval needed, already done
+    r = staff_api.post(f"/api/v1/orders/{order_id}/cancel/approve/", {"approve": True},
+                       format="json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "invalid_saga_state"
+    assert order_get(order_id=order_id).status == "cancelled"
+
+
+def test_cancellation_before_anything_was_reserved(customer, django_capture_on_commit_callbacks):
+    # given an order cancelled in the same moment it was placed (no step ran yet)
+    item = make_item(quantity=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(customer, item)
+        order_services.order_request_cancellation(order_id=order.order_id, reason="typo")
+    # then fulfilment stopped before reserving and the cancellation had nothing to undo
+    assert fulfilment_saga(order.order_id).saga_data["ended_at_step"] == "reserve_inventory"
+    assert order_get(order_id=order.order_id).status == "cancelled"
+    assert reservation_get_for_order(order_id=order.order_id) is None
+    assert not Payment.objects.exists()
+    assert stock(item) == (10, 0, 10)
+    assert cancellation_saga(order.order_id).saga_data["payment_settled"] == "none"
+    assert_consistent(order.order_id)

@@ -185,3 +185,20 @@ def test_same_step_delivered_twice_charges_once(customer, item, django_capture_o
     assert PaymentOperation.objects.count() == 1
     assert stock(item) == (10, 2, 8)
     assert event_types(order.order_id).count("PaymentAuthorized") == 1
+
+
+def test_payment_timing_out_every_time_fails_the_order(customer, item, run, settings):
+    # given the processor never answers within the attempts allowed
+    settings.PAYMENT_SIMULATED_TIMEOUTS = 100
+    settings.SAGA_MAX_ATTEMPTS = 3
+    # when
+    order = run(customer, item, method="pm_card_timeout")
+    # then the saga gives up: stock released, nothing charged, the order failed
+    assert (order.status, order.failure_code) == ("failed", "payment_gateway_timeout")
+    assert not Payment.objects.exists()
+    assert stock(item) == (10, 0, 10)
+    saga = fulfilment_saga(order.order_id)
+    assert saga.status == SagaStatus.COMPENSATED
+    step = SagaStep.objects.get(saga=saga, step="authorize_payment", action="forward")
+    assert (step.status, step.attempts) == ("failed", 3)
+    assert_consistent(order.order_id)
