@@ -157,9 +157,11 @@ def stock_reserve(*, order_id: uuid.UUID | str, lines: list[dict],
         except ConcurrencyError:
             # Another call reserved for this order first (and has committed: the unique
             # index made us wait for it). Ours wrote nothing; answer with theirs.
-            return _reservation_for_order(order_uuid)
-        _count("reserve")
-        return _reservation_for_order(order_uuid)
+            pass
+        else:
+            _count("reserve")
+    # Read back after commit: the hot rows' locks are not held for it.
+    return _reservation_for_order(order_uuid)
 
 
 def reservation_confirm(*, order_id: uuid.UUID | str) -> Reservation:
