@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.accounts import roles
+from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination
 from commerce.api.permissions import IsInventoryStaff
 from commerce.core import context
@@ -132,9 +133,14 @@ class ItemCollectionApi(APIView):
     def post(self, request):
         data = self.CreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with as_actor(request):
-            item = services.item_create(**data.validated_data)
-        return Response(ItemStaffOutput(item).data, status=status.HTTP_201_CREATED)
+
+        def work():
+            with as_actor(request):
+                item = services.item_create(**data.validated_data)
+            return status.HTTP_201_CREATED, ItemStaffOutput(item).data
+
+        return idempotent_response(request, scope="inventory.item_create",
+                                   owner=str(request.user.pk), payload=request.data, work=work)
 
 
 class ItemDetailApi(APIView):

@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce.api.idempotency import idempotent_response
 from commerce.api.permissions import IsInventoryStaff
 from inventory import selectors, services
 from inventory.apis import TAGS, SkuField, as_actor, paginate, quantity_field
@@ -75,12 +76,18 @@ class ReservationCollectionApi(APIView):
     def post(self, request):
         data = self.CreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        existed = selectors.reservation_get_for_order(order_id=data.validated_data["order_id"])
-        with as_actor(request):
-            reservation = services.stock_reserve(**data.validated_data)
-        # A repeat for an order that already holds a reservation answers 200 with it.
-        code = status.HTTP_200_OK if existed is not None else status.HTTP_201_CREATED
-        return Response(ReservationOutput(reservation).data, status=code)
+
+        def work():
+            existed = selectors.reservation_get_for_order(
+                order_id=data.validated_data["order_id"])
+            with as_actor(request):
+                reservation = services.stock_reserve(**data.validated_data)
+            # A repeat for an order that already holds a reservation answers 200 with it.
+            code = status.HTTP_200_OK if existed is not None else status.HTTP_201_CREATED
+            return code, ReservationOutput(reservation).data
+
+        return idempotent_response(request, scope="inventory.stock_reserve",
+                                   owner=str(request.user.pk), payload=request.data, work=work)
 
 
 class ReservationDetailApi(APIView):
