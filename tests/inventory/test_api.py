@@ -292,3 +292,21 @@ def test_restock_endpoint(inv_api):
     assert levels("RST") == (3, 0, 3)
     assert Reservation.objects.get(id=reservation.id).status == "restocked"
     assert InventoryItem.objects.count() == 1
+
+
+def test_idempotency_key_on_create_replays_and_refuses_another_body(inv_api):
+    # given a create with an Idempotency-Key
+    payload = item_payload(sku="IK-1")
+    first = inv_api.post(ITEMS, payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201
+    events = Event.objects.count()
+    # when it is retried, then the first answer is replayed and nothing is written
+    again = inv_api.post(ITEMS, payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again["Idempotent-Replayed"] == "true"
+    assert Event.objects.count() == events
+    # when the key is reused for another body, then 422
+    other = inv_api.post(ITEMS, item_payload(sku="IK-2"), format="json",
+                         HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (other.status_code, other.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    assert Event.objects.count() == events
