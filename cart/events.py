@@ -4,9 +4,9 @@ Why not the event store: a cart is short-lived, high-volume, lives in Redis and 
 aggregate whose history anyone rebuilds; writing PostgreSQL rows on every click would put the
 database on the hot path of browsing and break "cart works while only Redis is up". The
 business fact that matters (an order) is stored by `orders` as `OrderPlaced` with
-`channel="cart"`. The stream (`<prefix>:cart-events`, approximately CART_EVENTS_STREAM_MAXLEN
-entries) gives analytics consumers the funnel: created → item_added/removed → checked_out or
-abandoned, enough for conversion and abandonment KPIs; the counters give the same rates live.
+`channel="cart"`. The stream (`<prefix>:cart-events`, capped near STREAM_MAXLEN entries)
+gives analytics consumers the funnel: created → item_added/removed → checked_out or abandoned,
+enough for conversion and abandonment KPIs; the counters give the same rates live.
 
 Stream entries never carry a guest token: carts are referred to by their storage id (a
 customer id or a hash of the token)."""
@@ -14,7 +14,6 @@ customer id or a hash of the token)."""
 import logging
 
 import redis
-from django.conf import settings
 from django.utils import timezone
 
 from cart import store
@@ -22,6 +21,8 @@ from commerce.core import context, metrics
 from commerce.core.redis import redis_client
 
 logger = logging.getLogger(__name__)
+
+STREAM_MAXLEN = 100_000  # approximate (XADD MAXLEN ~): analytics consumers read it promptly
 
 CREATED = "created"
 ITEM_ADDED = "item_added"
@@ -47,7 +48,7 @@ def cart_event_record(*, event: str, cart_id: str, **data) -> None:
     try:
         redis_client().xadd(
             store.stream_key(), fields,
-            maxlen=getattr(settings, "CART_EVENTS_STREAM_MAXLEN", 100_000), approximate=True,
+            maxlen=STREAM_MAXLEN, approximate=True,
         )
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
         logger.warning("cart event not streamed", extra={"event": event, "error": str(exc)})

@@ -27,34 +27,43 @@ app.conf.beat_schedule = {
 }
 
 
+# Header names of our own: Celery's `correlation_id` is its task id.
+CORRELATION_HEADER = "commerce_correlation_id"
+ACTOR_HEADER = "commerce_actor"
+
+
 @signals.before_task_publish.connect
 def _propagate_context(headers=None, **_):
-    """Carry the correlation id and actor from the caller into the task's headers."""
+    """Carry the caller's correlation id and actor into the task's headers (nothing is
+    invented here: a task published outside a request binds its own id when it runs)."""
     if headers is None:
         return
     ctx = context.current()
-    headers.setdefault("correlation_id", context.correlation_id())
+    if ctx["correlation_id"]:
+        headers.setdefault(CORRELATION_HEADER, ctx["correlation_id"])
     if ctx["actor"]:
-        headers.setdefault("actor", ctx["actor"])
+        headers.setdefault(ACTOR_HEADER, ctx["actor"])
 
 
-_task_tokens: dict[str, object] = {}
+_bound: dict[str, object] = {}
 
 
 @signals.task_prerun.connect
 def _bind_context(task_id=None, task=None, **_):
     request = task.request
-    cid = getattr(request, "correlation_id", None) or (request.headers or {}).get(
-        "correlation_id"
-    ) if request else None
-    actor = getattr(request, "actor", None) if request else None
-    cm = context.bind(correlation_id=cid, causation_id=task_id, actor=actor)
+    bound = context.current()  # an eager task runs inside its caller's context
+    cm = context.bind(
+        correlation_id=getattr(request, CORRELATION_HEADER, None) or bound["correlation_id"]
+        or task_id,
+        causation_id=task_id,
+        actor=getattr(request, ACTOR_HEADER, None),
+    )
     cm.__enter__()
-    _task_tokens[task_id] = cm
+    _bound[task_id] = cm
 
 
 @signals.task_postrun.connect
 def _unbind_context(task_id=None, **_):
-    cm = _task_tokens.pop(task_id, None)
+    cm = _bound.pop(task_id, None)
     if cm is not None:
         cm.__exit__(None, None, None)

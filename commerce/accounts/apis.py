@@ -38,3 +38,24 @@ class TokenObtainApi(TokenObtainPairView):
 
 class TokenRefreshApi(TokenRefreshView):
     authentication_classes: list = []
+
+
+class MeApi(APIView):
+    """Who the bearer of this token is, and which staff roles they hold."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        email = serializers.EmailField()
+        full_name = serializers.CharField()
+        is_staff = serializers.BooleanField()
+        roles = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(responses={200: OutputSerializer}, tags=["auth"])
+    def get(self, request):
+        user = request.user
+        data = {
+            "id": user.id, "email": user.email, "full_name": user.full_name,
+            "is_staff": user.is_staff,
+            "roles": sorted(user.groups.values_list("name", flat=True)) if user.is_staff else [],
+        }
+        return Response(self.OutputSerializer(data).data)

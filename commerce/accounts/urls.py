@@ -6,4 +6,5 @@ urlpatterns = [
     path("register/", apis.RegisterApi.as_view(), name="auth-register"),
     path("token/", apis.TokenObtainApi.as_view(), name="auth-token"),
     path("token/refresh/", apis.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("me/", apis.MeApi.as_view(), name="auth-me"),
 ]

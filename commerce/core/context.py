@@ -12,12 +12,9 @@ _actor: ContextVar[str | None] = ContextVar("actor", default=None)
 
 
 def correlation_id() -> str:
-    """The current correlation id, created on first use."""
-    value = _correlation_id.get()
-    if value is None:
-        value = str(uuid.uuid4())
-        _correlation_id.set(value)
-    return value
+    """The bound correlation id, or a fresh one for work that runs outside any request or
+    task (nothing is stored: binding is `bind()`'s job, so no value leaks across work)."""
+    return _correlation_id.get() or str(uuid.uuid4())
 
 
 def current() -> dict:

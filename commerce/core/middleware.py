@@ -1,4 +1,5 @@
 import re
+import uuid
 
 from commerce.core import context
 
@@ -16,9 +17,8 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request):
         incoming = request.META.get(self.header, "")
-        cid = incoming if _VALID.match(incoming) else None
+        cid = incoming if _VALID.match(incoming) else str(uuid.uuid4())
         with context.bind(correlation_id=cid):
-            cid = context.correlation_id()
             response = self.get_response(request)
         response["X-Correlation-ID"] = cid
         return response

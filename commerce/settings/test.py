@@ -19,3 +19,6 @@ EVENTS_STREAM_KEY = "commerce-test:events"
 # Unit tests run tasks in-process; integration tests start a real worker (tests/integration).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+# A tiny event-sourced app that gives the kernel's tests a real projection table.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405

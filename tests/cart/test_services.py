@@ -262,4 +262,4 @@ def test_live_carts_are_not_abandoned(cart, item):
 def test_record_abandoned_task_runs(db):
     from cart.tasks import record_abandoned
 
-    assert record_abandoned.delay().get() == 0
+    assert record_abandoned.delay().result == 0

@@ -1,0 +1,112 @@
+import json
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from commerce.core.redis import redis_client
+from commerce.eventstore import outbox
+from commerce.eventstore.aggregate import Repository
+from commerce.eventstore.models import OutboxMessage
+from tests.testapp.projections import Tally
+
+pytestmark = pytest.mark.django_db(transaction=True)
+repo = Repository(Tally)
+
+
+def stream_event_ids() -> list[str]:
+    entries = redis_client().xrange(settings.EVENTS_STREAM_KEY)
+    return [fields[b"event_id"].decode() for _id, fields in entries]
+
+
+def make_events(n_tallies: int) -> list[str]:
+    ids = []
+    for _ in range(n_tallies):
+        tally = Tally(uuid.uuid4())
+        tally.open("t")
+        tally.add(1)
+        ids += [str(e.id) for e in repo.save(tally)]
+    return ids
+
+
+def test_every_event_is_published_to_the_stream_with_its_envelope():
+    # given events whose after-commit nudge ran the relay (eager Celery in tests)
+    ids = make_events(3)
+    # then each is on the stream, with a payload consumers can dedupe by event id
+    assert stream_event_ids() == ids
+    _id, fields = redis_client().xrange(settings.EVENTS_STREAM_KEY, count=1)[0]
+    payload = json.loads(fields[b"payload"])
+    assert payload["event_id"] == ids[0]
+    assert payload["event_type"] == "TallyOpened" and payload["aggregate_type"] == "Tally"
+    assert OutboxMessage.objects.filter(published_at__isnull=True).count() == 0
+
+
+def test_pubsub_listeners_receive_published_events():
+    pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(settings.EVENTS_PUBSUB_CHANNEL)
+    pubsub.get_message(timeout=1)
+    try:
+        ids = make_events(1)
+        received = []
+        for _ in range(20):
+            message = pubsub.get_message(timeout=0.5)
+            if message:
+                received.append(json.loads(message["data"])["event_id"])
+            if len(received) == len(ids):
+                break
+    finally:
+        pubsub.close()
+    assert received == ids
+
+
+def test_relay_stopped_half_way_and_restarted_publishes_everything_at_least_once(monkeypatch):
+    # given six unpublished events (the nudge is disabled, as if no worker ran)
+    monkeypatch.setattr(outbox, "request_relay", lambda: None)
+    monkeypatch.setattr("commerce.eventstore.store._nudge_relay", lambda: None)
+    ids = make_events(3)
+    assert stream_event_ids() == []
+    # when the relay publishes one batch of two and then "crashes" before marking them
+    real_publish = outbox._publish
+
+    def publish_then_crash(rows):
+        real_publish(rows)
+        raise ConnectionError("relay died after publishing")
+
+    monkeypatch.setattr(outbox, "_publish", publish_then_crash)
+    assert outbox.relay_batch(batch_size=2) == 0
+    monkeypatch.setattr(outbox, "_publish", real_publish)
+    # and a relay restarts and drains the outbox
+    assert outbox.relay_all() == 6
+    # then every event was published, the first two twice (at-least-once), in order
+    published = stream_event_ids()
+    assert published == ids[:2] + ids
+    assert list(dict.fromkeys(published)) == ids  # dedupe by event id recovers the history
+    assert OutboxMessage.objects.filter(published_at__isnull=True).count() == 0
+    assert list(OutboxMessage.objects.order_by("id").values_list("attempts", flat=True)) == [
+        2, 2, 1, 1, 1, 1
+    ]
+
+
+def test_nothing_is_published_for_a_rolled_back_transaction():
+    # when a command appends events and then fails
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_events(1)
+        raise RuntimeError("command failed after appending")
+    # then there is no outbox row and nothing reached Redis, even after a relay
+    outbox.relay_all()
+    assert OutboxMessage.objects.count() == 0
+    assert stream_event_ids() == []
+
+
+def test_relay_with_redis_down_keeps_rows_pending(monkeypatch):
+    monkeypatch.setattr("commerce.eventstore.store._nudge_relay", lambda: None)
+    make_events(1)
+
+    def down(rows):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(outbox, "_publish", down)
+    assert outbox.relay_all() == 0
+    assert OutboxMessage.objects.filter(published_at__isnull=True, attempts=1).count() == 2
+    assert OutboxMessage.objects.first().last_error == "redis is down"
