@@ -18,6 +18,12 @@ class OrderPaymentListApi(APIView):
             amount = serializers.DecimalField(max_digits=12, decimal_places=2)
             created_at = serializers.DateTimeField()
 
+            class Meta:
+                ref_name = "PaymentOperation"
+
+        class Meta:
+            ref_name = "Payment"
+
         id = serializers.UUIDField()
         status = serializers.CharField()
         currency = serializers.CharField()

@@ -13,13 +13,16 @@ from sagas.models import SagaStatus
 
 
 class StepSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SagaStep"
+
     step = serializers.CharField()
     action = serializers.CharField()
     status = serializers.CharField()
     attempts = serializers.IntegerField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
-    duration_ms = serializers.IntegerField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
     last_error = serializers.CharField()
 
 
@@ -30,11 +33,11 @@ class SagaSerializer(serializers.Serializer):
     status = serializers.CharField()
     current_step = serializers.IntegerField()
     attempts = serializers.IntegerField()
-    deadline = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class SagaListApi(APIView):
@@ -45,8 +48,12 @@ class SagaListApi(APIView):
         saga_type = serializers.CharField(max_length=64, required=False)
         correlation_id = serializers.UUIDField(required=False)
 
+        class Meta:
+            ref_name = "SagaFilter"
+
     class OutputSerializer(SagaSerializer):
-        pass
+        class Meta:
+            ref_name = "SagaSummary"
 
     @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)},
                    tags=["sagas"])
@@ -66,6 +73,9 @@ class SagaDetailApi(APIView):
         saga_data = serializers.JSONField()
         steps = StepSerializer(many=True, source="steps.all")
 
+        class Meta:
+            ref_name = "SagaDetail"
+
     @extend_schema(responses={200: OutputSerializer}, tags=["sagas"])
     def get(self, request, saga_id):
         saga = selectors.saga_get(saga_id=saga_id)
@@ -83,8 +93,14 @@ class CancellationApproveApi(APIView):
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                        default="")
 
+        class Meta:
+            ref_name = "CancellationDecisionInput"
+
     class OutputSerializer(SagaSerializer):
         saga_data = serializers.JSONField()
+
+        class Meta:
+            ref_name = "CancellationDecision"
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, tags=["orders"])
     def post(self, request, order_id):
