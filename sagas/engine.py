@@ -177,9 +177,15 @@ def _finish(saga: SagaInstance, status: str, now) -> None:
     saga.status = status
     saga.deadline = None
     saga.finished_at = now
-    saga_type = saga.saga_type
-    transaction.on_commit(
-        lambda: metrics.SAGA_OUTCOMES.labels(saga_type=saga_type, status=status).inc())
+    saga_type, saga_id, error = saga.saga_type, str(saga.id), saga.last_error
+
+    def report():
+        metrics.SAGA_OUTCOMES.labels(saga_type=saga_type, status=status).inc()
+        log = logger.error if status == SagaStatus.FAILED else logger.info
+        log("saga %s", status, extra={"data": {"saga_id": saga_id, "saga_type": saga_type,
+                                               "status": status, "last_error": error}})
+
+    transaction.on_commit(report)
 
 
 def _await_approval(saga: SagaInstance, step_name: str, ctx: SagaContext) -> None:
@@ -203,6 +209,9 @@ def _record_error(saga_id, index, direction, exc, *, status) -> tuple | None:
     log.finished_at = timezone.now()
     log.save(update_fields=["status", "last_error", "finished_at"])
     saga.last_error = f"{step.name}/{direction}: {message}"
+    logger.warning("saga step %s", status, extra={"data": {
+        "saga_id": str(saga.id), "saga_type": saga.saga_type, "step": step.name,
+        "action": direction, "attempt": log.attempts, "error": message}})
     return saga, log
 
 

@@ -101,3 +101,34 @@ def test_worker_killed_mid_step_then_new_worker_and_sweeper_finish(
     assert step.attempts == 2  # the killed attempt and the resumed one
     assert SagaStep.objects.get(saga=done, step="reserve_inventory").attempts == 1
     assert_consistent(order.order_id)
+
+
+def test_order_api_then_cancel_api_with_a_real_worker(customer, real_celery, tmp_path):
+    # given an order placed over the API and confirmed by the worker
+    item = make_item(price="7.00", quantity=5)
+    api = auth_client(customer)
+    worker = start_worker(tmp_path / "worker.log")
+    try:
+        placed = api.post("/api/v1/orders/", {
+            "lines": [{"sku": item.sku, "quantity": 1}], "shipping_address": ADDRESS,
+            "payment_method": "pm_card_visa"}, format="json")
+        assert placed.status_code == 201, placed.content
+        order_id = placed.json()["order_id"]
+        wait_for(lambda: order_get(order_id=order_id).status == "confirmed", timeout=60,
+                 what="the order to be confirmed")
+        # when the customer cancels it
+        cancelled = api.post(f"/api/v1/orders/{order_id}/cancel/", {"reason": "no longer"},
+                             format="json")
+        assert cancelled.status_code == 202, cancelled.content
+        wait_for(lambda: order_get(order_id=order_id).status == "cancelled", timeout=60,
+                 what="the order to be cancelled")
+        wait_for(lambda: all(s.status in (SagaStatus.COMPLETED,) for s in
+                             SagaInstance.objects.filter(correlation_id=order_id)),
+                 timeout=30, what="both sagas to complete")
+    finally:
+        stop_worker(worker)
+    # then the payment was refunded and the stock released
+    payment = Payment.objects.get(order_id=order_id)
+    assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("7.00"))
+    assert stock(item) == (5, 0, 5)
+    assert_consistent(order_id)

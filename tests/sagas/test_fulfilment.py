@@ -202,3 +202,32 @@ def test_payment_timing_out_every_time_fails_the_order(customer, item, run, sett
     step = SagaStep.objects.get(saga=saga, step="authorize_payment", action="forward")
     assert (step.status, step.attempts) == ("failed", 3)
     assert_consistent(order.order_id)
+
+
+def test_metrics_count_outcomes_compensations_payments_and_step_time(customer, item, run):
+    from prometheus_client import REGISTRY
+
+    def sample(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    before = (
+        sample("commerce_saga_outcomes_total", saga_type="order_fulfilment",
+               status="compensated"),
+        sample("commerce_saga_compensations_total", saga_type="order_fulfilment",
+               step="reserve_inventory"),
+        sample("commerce_payments_total", action="authorize", outcome="declined"),
+        sample("commerce_saga_step_seconds_count", saga_type="order_fulfilment",
+               step="reserve_inventory"),
+    )
+    run(customer, item, method="pm_card_chargeDeclined")
+    after = (
+        sample("commerce_saga_outcomes_total", saga_type="order_fulfilment",
+               status="compensated"),
+        sample("commerce_saga_compensations_total", saga_type="order_fulfilment",
+               step="reserve_inventory"),
+        sample("commerce_payments_total", action="authorize", outcome="declined"),
+        sample("commerce_saga_step_seconds_count", saga_type="order_fulfilment",
+               step="reserve_inventory"),
+    )
+    # reserve_inventory ran forward and as a compensation: two timed runs
+    assert [a - b for a, b in zip(after, before, strict=True)] == [1, 1, 1, 2]
