@@ -88,9 +88,10 @@ def order_place(
     if notes:
         order.require("update")
         order.record(ev.ORDER_NOTES_CHANGED, {"notes": notes})
-    with transaction.atomic():
-        repository.save(order)
-        view = order_get(order_id=order.id)
+    # Repository.save is the command's one transaction; no extra savepoint around it (this
+    # is the hot path, and the read-back below needs none).
+    repository.save(order)
+    view = order_get(order_id=order.id)
     metrics.ORDERS_PLACED.labels(channel=channel).inc()
     metrics.ORDER_TRANSITIONS.labels(to_status=lifecycle.OrderStatus.PLACED).inc()
     return view
