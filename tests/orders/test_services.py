@@ -10,6 +10,7 @@ from inventory.models import InventoryItem
 from orders import events as ev
 from orders import lifecycle, services
 from orders.errors import InvalidTransition
+from orders.models import OrderView
 from tests.orders.conftest import ADDRESS, advance, snapshot, step
 
 
@@ -265,3 +266,19 @@ def test_unknown_order_is_not_found(db):
 
     with pytest.raises(NotFound):
         services.order_confirm(order_id=uuid.uuid4())
+
+
+def test_demo_seed_is_idempotent(db):
+    import io
+
+    from django.core.management import call_command
+
+    # given the demo seed ran once
+    call_command("seed_demo", stdout=io.StringIO())
+    count = OrderView.objects.count()
+    events = Event.objects.count()
+    # when it runs again
+    call_command("seed_demo", stdout=io.StringIO())
+    # then nothing new was made
+    assert count == 3
+    assert (OrderView.objects.count(), Event.objects.count()) == (count, events)
