@@ -5,21 +5,19 @@ authenticated user may read availability (customers see the public fields of act
 staff see counters and settings). One view per URL; each HTTP method is one operation with
 its own nested serializers."""
 
-import uuid
-
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.accounts import roles
+from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination
 from commerce.api.permissions import IsInventoryStaff
 from commerce.core import context
 from inventory import selectors, services
 from inventory.errors import ItemNotFound
-from inventory.models import Reservation
 from inventory.validation import MAX_QUANTITY, SKU_PATTERN
 
 TAGS = ["inventory"]
@@ -30,13 +28,13 @@ def _is_inventory_staff(request) -> bool:
     return roles.has_role(request.user, roles.INVENTORY)
 
 
-def _paginate(view: APIView, request, queryset, serializer_cls) -> Response:
+def paginate(view: APIView, request, queryset, serializer_cls) -> Response:
     paginator = DefaultPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_cls(page, many=True).data)
 
 
-def _as_actor(request):
+def as_actor(request):
     """Record the authenticated user as the actor of the events this request appends."""
     return context.bind(actor=context.actor_label(request.user))
 
@@ -72,21 +70,6 @@ class ItemPublicOutput(serializers.Serializer):
         return obj.available > 0
 
 
-class ReservationOutput(serializers.Serializer):
-    class LineOutput(serializers.Serializer):
-        sku = serializers.CharField()
-        quantity = serializers.IntegerField()
-
-    id = serializers.UUIDField()
-    order_id = serializers.UUIDField()
-    status = serializers.CharField()
-    expires_at = serializers.DateTimeField()
-    reason = serializers.CharField()
-    lines = LineOutput(many=True, source="lines.all")
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
 class SkuField(serializers.RegexField):
     def __init__(self, **kwargs):
         super().__init__(SKU_PATTERN, max_length=64, **kwargs)
@@ -97,7 +80,7 @@ class PriceField(serializers.DecimalField):
         super().__init__(max_digits=MAX_PRICE_DIGITS, decimal_places=2, min_value=0, **kwargs)
 
 
-def _quantity(**kwargs):
+def quantity_field(**kwargs):
     kwargs.setdefault("max_value", MAX_QUANTITY)
     return serializers.IntegerField(**kwargs)
 
@@ -106,6 +89,7 @@ def _quantity(**kwargs):
 class ItemCollectionApi(APIView):
     """GET: list items (filters); POST: create an item (inventory staff)."""
 
+    @extend_schema_serializer(component_name="InventoryItemCollectionListFilter")
     class ListFilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, max_length=100)
         product_id = serializers.UUIDField(required=False)
@@ -113,16 +97,17 @@ class ItemCollectionApi(APIView):
         low_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
         needs_reorder = serializers.BooleanField(required=False, allow_null=True, default=None)
 
+    @extend_schema_serializer(component_name="InventoryItemCollectionCreateInput")
     class CreateInputSerializer(serializers.Serializer):
         sku = SkuField()
         product_id = serializers.UUIDField()
         name = serializers.CharField(max_length=200)
         price = PriceField()
         currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
-        total_quantity = _quantity(min_value=0, required=False, default=0)
-        low_stock_threshold = _quantity(min_value=0, required=False, default=5)
-        reorder_point = _quantity(min_value=0, required=False, default=10)
-        reorder_quantity = _quantity(min_value=0, required=False, default=50)
+        total_quantity = quantity_field(min_value=0, required=False, default=0)
+        low_stock_threshold = quantity_field(min_value=0, required=False, default=5)
+        reorder_point = quantity_field(min_value=0, required=False, default=10)
+        reorder_quantity = quantity_field(min_value=0, required=False, default=50)
         active = serializers.BooleanField(required=False, default=True)
 
     def get_permissions(self):
@@ -137,34 +122,40 @@ class ItemCollectionApi(APIView):
         filters.is_valid(raise_exception=True)
         args = {k: v for k, v in filters.validated_data.items() if v not in (None, "")}
         if _is_inventory_staff(request):
-            return _paginate(self, request, selectors.item_list(**args), ItemStaffOutput)
+            return paginate(self, request, selectors.item_list(**args), ItemStaffOutput)
         args["active"] = True  # customers never see withdrawn items
         args.pop("low_stock", None)
         args.pop("needs_reorder", None)
-        return _paginate(self, request, selectors.item_list(**args), ItemPublicOutput)
+        return paginate(self, request, selectors.item_list(**args), ItemPublicOutput)
 
     @extend_schema(request=CreateInputSerializer, responses={201: ItemStaffOutput}, tags=TAGS,
                    operation_id="inventory_items_create")
     def post(self, request):
         data = self.CreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with _as_actor(request):
-            item = services.item_create(**data.validated_data)
-        return Response(ItemStaffOutput(item).data, status=status.HTTP_201_CREATED)
+
+        def work():
+            with as_actor(request):
+                item = services.item_create(**data.validated_data)
+            return status.HTTP_201_CREATED, ItemStaffOutput(item).data
+
+        return idempotent_response(request, scope="inventory.item_create",
+                                   owner=str(request.user.pk), payload=request.data, work=work)
 
 
 class ItemDetailApi(APIView):
     """GET: one item (customers: active items, public fields); PATCH: change catalog
     fields and stock settings (inventory staff)."""
 
+    @extend_schema_serializer(component_name="InventoryItemDetailUpdateInput")
     class UpdateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200, required=False)
         price = PriceField(required=False)
         currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
         active = serializers.BooleanField(required=False)
-        low_stock_threshold = _quantity(min_value=0, required=False)
-        reorder_point = _quantity(min_value=0, required=False)
-        reorder_quantity = _quantity(min_value=0, required=False)
+        low_stock_threshold = quantity_field(min_value=0, required=False)
+        reorder_point = quantity_field(min_value=0, required=False)
+        reorder_quantity = quantity_field(min_value=0, required=False)
 
     def get_permissions(self):
         if self.request.method == "GET":
@@ -184,7 +175,7 @@ class ItemDetailApi(APIView):
     def patch(self, request, sku: str):
         data = self.UpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with _as_actor(request):
+        with as_actor(request):
             item = services.item_update(sku=sku, **data.validated_data)
         return Response(ItemStaffOutput(item).data)
 
@@ -192,8 +183,9 @@ class ItemDetailApi(APIView):
 class ItemReceiveApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryItemReceiveInput")
     class InputSerializer(serializers.Serializer):
-        quantity = _quantity(min_value=1)
+        quantity = quantity_field(min_value=1)
         reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
                                        default="")
 
@@ -201,7 +193,7 @@ class ItemReceiveApi(APIView):
     def post(self, request, sku: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with _as_actor(request):
+        with as_actor(request):
             item = services.stock_receive(sku=sku, **data.validated_data)
         return Response(ItemStaffOutput(item).data)
 
@@ -209,8 +201,9 @@ class ItemReceiveApi(APIView):
 class ItemAdjustApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryItemAdjustInput")
     class InputSerializer(serializers.Serializer):
-        delta = _quantity(min_value=-MAX_QUANTITY)
+        delta = quantity_field(min_value=-MAX_QUANTITY)
         reason = serializers.CharField(max_length=200)
 
         def validate_delta(self, value):
@@ -222,7 +215,7 @@ class ItemAdjustApi(APIView):
     def post(self, request, sku: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with _as_actor(request):
+        with as_actor(request):
             item = services.stock_adjust(sku=sku, **data.validated_data)
         return Response(ItemStaffOutput(item).data)
 
@@ -230,6 +223,7 @@ class ItemAdjustApi(APIView):
 class ItemMovementsApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryItemMovementsOutput")
     class OutputSerializer(serializers.Serializer):
         event_id = serializers.UUIDField()
         kind = serializers.CharField()
@@ -244,7 +238,7 @@ class ItemMovementsApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=TAGS)
     def get(self, request, sku: str):
-        return _paginate(self, request, selectors.movement_list(sku=sku), self.OutputSerializer)
+        return paginate(self, request, selectors.movement_list(sku=sku), self.OutputSerializer)
 
 
 # --- lists and dashboard --------------------------------------------------------------------
@@ -253,12 +247,13 @@ class LowStockApi(APIView):
 
     @extend_schema(responses={200: ItemStaffOutput(many=True)}, tags=TAGS)
     def get(self, request):
-        return _paginate(self, request, selectors.low_stock_list(), ItemStaffOutput)
+        return paginate(self, request, selectors.low_stock_list(), ItemStaffOutput)
 
 
 class ReorderApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventoryReorderOutput")
     class OutputSerializer(serializers.Serializer):
         sku = serializers.CharField()
         name = serializers.CharField()
@@ -269,12 +264,13 @@ class ReorderApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=TAGS)
     def get(self, request):
-        return _paginate(self, request, selectors.reorder_list(), self.OutputSerializer)
+        return paginate(self, request, selectors.reorder_list(), self.OutputSerializer)
 
 
 class SummaryApi(APIView):
     permission_classes = [IsInventoryStaff]
 
+    @extend_schema_serializer(component_name="InventorySummaryOutput")
     class OutputSerializer(serializers.Serializer):
         items = serializers.IntegerField()
         active_items = serializers.IntegerField()
@@ -291,107 +287,3 @@ class SummaryApi(APIView):
     @extend_schema(responses={200: OutputSerializer}, tags=TAGS)
     def get(self, request):
         return Response(self.OutputSerializer(selectors.inventory_summary()).data)
-
-
-# --- reservations ------------------------------------------------------------------------------
-class ReservationCollectionApi(APIView):
-    """GET: list reservations (status filter); POST: reserve all lines of an order."""
-
-    permission_classes = [IsInventoryStaff]
-
-    class ListFilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=Reservation.Status.choices, required=False)
-
-    class CreateInputSerializer(serializers.Serializer):
-        class LineSerializer(serializers.Serializer):
-            sku = SkuField()
-            quantity = _quantity(min_value=1)
-
-        order_id = serializers.UUIDField()
-        lines = LineSerializer(many=True, allow_empty=False, max_length=500)
-        ttl_seconds = serializers.IntegerField(min_value=1, max_value=7 * 24 * 3600,
-                                               required=False)
-
-        def validate_lines(self, lines):
-            skus = [line["sku"] for line in lines]
-            duplicates = sorted({s for s in skus if skus.count(s) > 1})
-            if duplicates:
-                raise serializers.ValidationError(
-                    f"Each sku may appear once; repeated: {', '.join(duplicates)}.")
-            return lines
-
-    @extend_schema(parameters=[ListFilterSerializer],
-                   responses={200: ReservationOutput(many=True)}, tags=TAGS,
-                   operation_id="inventory_reservations_list")
-    def get(self, request):
-        filters = self.ListFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        return _paginate(self, request, selectors.reservation_list(**filters.validated_data),
-                         ReservationOutput)
-
-    @extend_schema(request=CreateInputSerializer, responses={201: ReservationOutput,
-                                                             200: ReservationOutput},
-                   tags=TAGS, operation_id="inventory_reservations_create")
-    def post(self, request):
-        data = self.CreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        existed = selectors.reservation_get_for_order(order_id=data.validated_data["order_id"])
-        with _as_actor(request):
-            reservation = services.stock_reserve(**data.validated_data)
-        # A repeat for an order that already holds a reservation answers 200 with it.
-        code = status.HTTP_200_OK if existed is not None else status.HTTP_201_CREATED
-        return Response(ReservationOutput(reservation).data, status=code)
-
-
-class ReservationDetailApi(APIView):
-    permission_classes = [IsInventoryStaff]
-
-    @extend_schema(responses={200: ReservationOutput}, tags=TAGS)
-    def get(self, request, reservation_id: uuid.UUID):
-        return Response(ReservationOutput(
-            selectors.reservation_get(reservation_id=reservation_id)).data)
-
-
-class _ReservationActionApi(APIView):
-    """POST /reservations/{id}/<action>/: resolve the reservation, act by its order id."""
-
-    permission_classes = [IsInventoryStaff]
-
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                       default="")
-
-    def act(self, reservation: Reservation, reason: str) -> Reservation:
-        raise NotImplementedError
-
-    @extend_schema(request=InputSerializer, responses={200: ReservationOutput}, tags=TAGS)
-    def post(self, request, reservation_id: uuid.UUID):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reservation = selectors.reservation_get(reservation_id=reservation_id)
-        with _as_actor(request):
-            reservation = self.act(reservation, data.validated_data["reason"])
-        return Response(ReservationOutput(reservation).data)
-
-
-class ReservationConfirmApi(_ReservationActionApi):
-    def act(self, reservation, reason):
-        return services.reservation_confirm(order_id=reservation.order_id)
-
-
-class ReservationFulfillApi(_ReservationActionApi):
-    def act(self, reservation, reason):
-        return services.reservation_fulfill(order_id=reservation.order_id)
-
-
-class ReservationReleaseApi(_ReservationActionApi):
-    def act(self, reservation, reason):
-        return services.reservation_release(order_id=reservation.order_id,
-                                            reason=reason or "released by staff")
-
-
-class ReservationRestockApi(_ReservationActionApi):
-    def act(self, reservation, reason):
-        return services.reservation_restock(order_id=reservation.order_id,
-                                            reason=reason or "restocked by staff")
-

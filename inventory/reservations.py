@@ -137,14 +137,18 @@ def stock_reserve(*, order_id: uuid.UUID | str, lines: list[dict],
         items = {i.sku: i for i in InventoryItem.objects.select_for_update()
                  .filter(sku__in=skus).order_by("sku")}
         unknown = [s for s in skus if s not in items]
+        short = [{"sku": s, "requested": merged[s], "available": items[s].available}
+                 for s in skus if s in items and items[s].available < merged[s]]
+        if (unknown or short) and (existing := _reservation_for_order(order_uuid)):
+            # A concurrent call for this same order committed while we waited for the
+            # locks, and its units are what we now see missing: answer with it.
+            return existing
         if unknown:
             raise UnknownSku(
                 f"Unknown sku: {', '.join(unknown)}.",
                 details={"lines": [{"sku": ["Unknown sku."]} if line["sku"] in unknown else {}
                                    for line in lines], "skus": unknown},
             )
-        short = [{"sku": s, "requested": merged[s], "available": items[s].available}
-                 for s in skus if items[s].available < merged[s]]
         if short:
             metrics.STOCK_CONFLICTS.inc()
             raise InsufficientStock(details={"lines": short})
@@ -157,9 +161,11 @@ def stock_reserve(*, order_id: uuid.UUID | str, lines: list[dict],
         except ConcurrencyError:
             # Another call reserved for this order first (and has committed: the unique
             # index made us wait for it). Ours wrote nothing; answer with theirs.
-            return _reservation_for_order(order_uuid)
-        _count("reserve")
-        return _reservation_for_order(order_uuid)
+            pass
+        else:
+            _count("reserve")
+    # Read back after commit: the hot rows' locks are not held for it.
+    return _reservation_for_order(order_uuid)
 
 
 def reservation_confirm(*, order_id: uuid.UUID | str) -> Reservation:

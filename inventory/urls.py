@@ -1,6 +1,9 @@
 from django.urls import path
 
 from inventory import apis
+from inventory import reservation_apis as rapis
+
+R = "reservations/<uuid:reservation_id>/"
 
 urlpatterns = [
     path("items/", apis.ItemCollectionApi.as_view(), name="inventory-items"),
@@ -12,16 +15,15 @@ urlpatterns = [
     path("low-stock/", apis.LowStockApi.as_view(), name="inventory-low-stock"),
     path("reorder/", apis.ReorderApi.as_view(), name="inventory-reorder"),
     path("summary/", apis.SummaryApi.as_view(), name="inventory-summary"),
-    path("reservations/", apis.ReservationCollectionApi.as_view(),
+    path("reservations/", rapis.ReservationCollectionApi.as_view(),
          name="inventory-reservations"),
-    path("reservations/<uuid:reservation_id>/", apis.ReservationDetailApi.as_view(),
-         name="inventory-reservation"),
-    path("reservations/<uuid:reservation_id>/confirm/", apis.ReservationConfirmApi.as_view(),
+    path(R, rapis.ReservationDetailApi.as_view(), name="inventory-reservation"),
+    path(f"{R}confirm/", rapis.ReservationConfirmApi.as_view(),
          name="inventory-reservation-confirm"),
-    path("reservations/<uuid:reservation_id>/fulfill/", apis.ReservationFulfillApi.as_view(),
+    path(f"{R}fulfill/", rapis.ReservationFulfillApi.as_view(),
          name="inventory-reservation-fulfill"),
-    path("reservations/<uuid:reservation_id>/release/", apis.ReservationReleaseApi.as_view(),
+    path(f"{R}release/", rapis.ReservationReleaseApi.as_view(),
          name="inventory-reservation-release"),
-    path("reservations/<uuid:reservation_id>/restock/", apis.ReservationRestockApi.as_view(),
+    path(f"{R}restock/", rapis.ReservationRestockApi.as_view(),
          name="inventory-reservation-restock"),
 ]

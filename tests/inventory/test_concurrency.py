@@ -89,9 +89,10 @@ def test_opposite_order_multi_line_orders_never_deadlock_or_oversell():
     assert levels("RIGHT") == (1, 0, 1)
 
 
-def test_concurrent_reserves_for_one_order_hold_stock_once():
-    # given stock and one order
-    make_item(sku="ONCE", quantity=10)
+@pytest.mark.parametrize("stock", [10, 3])
+def test_concurrent_reserves_for_one_order_hold_stock_once(stock):
+    # given stock (plenty, or exactly what the order needs) and one order
+    make_item(sku="ONCE", quantity=stock)
     order_id = uuid.uuid4()
 
     # when its reservation is requested five times at once (retried message, double click)
@@ -103,7 +104,7 @@ def test_concurrent_reserves_for_one_order_hold_stock_once():
     # then every call succeeds with the same reservation and the stock is held once
     assert outcomes == ["ok"] * 5
     assert Reservation.objects.filter(order_id=order_id).count() == 1
-    assert levels("ONCE") == (10, 3, 7)
+    assert levels("ONCE") == (stock, 3, stock - 3)
 
 
 def test_release_racing_expiry_and_reserves_keeps_counters_exact():

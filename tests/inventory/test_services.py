@@ -259,3 +259,27 @@ def test_receive_rejects_bad_quantities(kwargs, field):
         services.stock_receive(sku="RCV", **kwargs)
     assert list(exc.value.details) == [field]
     assert write_counts() == before
+
+
+def test_business_metrics_count_reservations_conflicts_and_expiries(
+        django_capture_on_commit_callbacks):
+    from commerce.core import metrics
+
+    def value(metric, **labels):
+        return (metric.labels(**labels) if labels else metric)._value.get()
+
+    make_item(sku="MET", quantity=1)
+    reserves, conflicts = value(metrics.RESERVATIONS, action="reserve"), value(
+        metrics.STOCK_CONFLICTS)
+    expiries = value(metrics.RESERVATION_EXPIRIES)
+    order_id = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stock_reserve(order_id=order_id, lines=[{"sku": "MET", "quantity": 1}],
+                               ttl_seconds=1)
+    with pytest.raises(InsufficientStock):
+        services.stock_reserve(order_id=uuid.uuid4(), lines=[{"sku": "MET", "quantity": 1}])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reservations_expire_due(now=timezone.now() + timedelta(minutes=1))
+    assert value(metrics.RESERVATIONS, action="reserve") == reserves + 1
+    assert value(metrics.STOCK_CONFLICTS) == conflicts + 1
+    assert value(metrics.RESERVATION_EXPIRIES) == expiries + 1
