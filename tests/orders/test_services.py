@@ -282,3 +282,16 @@ def test_demo_seed_is_idempotent(db):
     # then nothing new was made
     assert count == 3
     assert (OrderView.objects.count(), Event.objects.count()) == (count, events)
+
+
+def test_metrics_count_placements_and_transitions_after_commit(
+        place, django_capture_on_commit_callbacks):
+    from commerce.core import metrics
+
+    placed = metrics.ORDERS_PLACED.labels(channel="api")._value.get()
+    reserved = metrics.ORDER_TRANSITIONS.labels(to_status="reserved")._value.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place()
+        advance(order, "reserved")
+    assert metrics.ORDERS_PLACED.labels(channel="api")._value.get() == placed + 1
+    assert metrics.ORDER_TRANSITIONS.labels(to_status="reserved")._value.get() == reserved + 1
