@@ -285,7 +285,7 @@ def test_demo_seed_is_idempotent(db):
 
 
 def test_metrics_count_placements_and_transitions_after_commit(
-        place, django_capture_on_commit_callbacks):
+        place, django_capture_on_commit_callbacks, no_policies):
     from commerce.core import metrics
 
     placed = metrics.ORDERS_PLACED.labels(channel="api")._value.get()
