@@ -67,6 +67,9 @@ def expected_version(request) -> int:
 
 # --- output --------------------------------------------------------------------------------
 class LineOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "OrderLineOutput"
+
     line_no = serializers.IntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -76,6 +79,9 @@ class LineOutputSerializer(serializers.Serializer):
 
 
 class OrderSummarySerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "OrderSummary"
+
     order_id = serializers.UUIDField()
     customer_id = serializers.UUIDField()
     status = serializers.CharField()
@@ -100,6 +106,9 @@ class OrderSummarySerializer(serializers.Serializer):
 
 
 class OrderDetailSerializer(OrderSummarySerializer):
+    class Meta:
+        ref_name = "OrderDetail"
+
     captured_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     refunded_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     shipping_address = serializers.JSONField()
@@ -152,6 +161,9 @@ class _FlexibleDateTime(serializers.Field):
 
 class OrderListApi(APIView):
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderListFilter"
+
         status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
         created_from = _FlexibleDateTime(required=False)
         created_to = _FlexibleDateTime(required=False, end=True)
@@ -181,11 +193,17 @@ class OrderListApi(APIView):
 
 class OrderCreateApi(APIView):
     class LineSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderCreateLine"
+
         sku = serializers.CharField(max_length=64)
         quantity = serializers.IntegerField(min_value=1,
                                             max_value=settings.ORDER_MAX_QUANTITY_PER_LINE)
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderCreateInput"
+
         lines = serializers.ListField(allow_empty=False, max_length=settings.ORDER_MAX_LINES)
         shipping_address = serializers.DictField()
         payment_method = serializers.CharField(max_length=100, required=False, allow_null=True)
@@ -234,6 +252,9 @@ class OrderDetailApi(APIView):
 
 class OrderUpdateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderUpdateInput"
+
         shipping_address = serializers.DictField(required=False)
         notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
@@ -273,6 +294,9 @@ class OrderArchiveApi(APIView):
 
 class OrderCancelApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderCancelInput"
+
         reason = serializers.CharField(max_length=500)
 
     @extend_schema(tags=TAGS, request=InputSerializer, responses={202: OrderDetailSerializer})
@@ -290,6 +314,9 @@ class OrderCancelApi(APIView):
 
 class OrderEventsApi(APIView):
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderEventOutput"
+
         event_id = serializers.UUIDField(source="id")
         event_type = serializers.CharField()
         event_version = serializers.IntegerField()

@@ -10,6 +10,7 @@ an expected version never retry (the client must reload: 412/409)."""
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -88,12 +89,17 @@ def order_place(
     if notes:
         order.require("update")
         order.record(ev.ORDER_NOTES_CHANGED, {"notes": notes})
-    with transaction.atomic():
-        repository.save(order)
-        view = order_get(order_id=order.id)
+    # Repository.save is the command's one transaction; no extra savepoint around it (this
+    # is the hot path, and the read-back below needs none).
+    repository.save(order)
+    view = order_get(order_id=order.id)
+    transaction.on_commit(lambda: _count_placed(channel))
+    return view
+
+
+def _count_placed(channel: str) -> None:
     metrics.ORDERS_PLACED.labels(channel=channel).inc()
     metrics.ORDER_TRANSITIONS.labels(to_status=lifecycle.OrderStatus.PLACED).inc()
-    return view
 
 
 def _execute(order_id, decide: Callable[[Order], None], *, expected_version: int | None = None,
@@ -117,11 +123,17 @@ def _execute(order_id, decide: Callable[[Order], None], *, expected_version: int
             if expected_version is not None or attempt > retries:
                 raise
             continue
-        for event in pending:
-            action = ev.TRANSITIONS.get(event.event_type)
-            if action and (target := lifecycle.target_status(action)):
-                metrics.ORDER_TRANSITIONS.labels(to_status=target).inc()
+        targets = [lifecycle.target_status(ev.TRANSITIONS[e.event_type]) for e in pending
+                   if e.event_type in ev.TRANSITIONS]
+        # Counted once the outermost transaction commits (a rolled-back saga step counts 0).
+        transaction.on_commit(partial(_count_transitions, targets))
         return view
+
+
+def _count_transitions(targets: list[str | None]) -> None:
+    for target in targets:
+        if target:
+            metrics.ORDER_TRANSITIONS.labels(to_status=target).inc()
 
 
 # --- customer / staff commands ---------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import pytest
 
+from commerce.eventstore import policies
 from commerce.eventstore.models import Event
 from orders import services
 from orders.models import OrderLine, OrderView
@@ -9,6 +10,15 @@ from tests.factories import make_item
 
 ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
            "postal_code": "SW1Y 4JH", "country": "GB"}
+
+
+@pytest.fixture
+def no_policies(monkeypatch):
+    """The order aggregate alone: no policy (e.g. the sagas' fulfilment saga, which runs
+    eagerly on commit in tests) reacts to this test's events. Needed wherever commits
+    happen (transaction=True tests, executed on_commit callbacks); sagas are tested with
+    orders in tests/sagas and tests/integration."""
+    monkeypatch.setattr(policies, "_policies", {})
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from orders.models import OrderView
 from tests.conftest import auth_client
 from tests.orders.conftest import ADDRESS
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_policies")]
 
 
 def run_together(*fns):

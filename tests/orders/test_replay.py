@@ -7,7 +7,7 @@ from tests.orders.conftest import ADDRESS, advance, step
 
 # Committed transactions, as in production: a rebuild TRUNCATEs the read models, which
 # PostgreSQL refuses inside a transaction with pending deferred-constraint checks.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_policies")]
 
 
 def test_replay_verify_after_mixed_workload_reports_no_difference(place, make_customer, capsys):

@@ -10,6 +10,7 @@ from inventory.models import InventoryItem
 from orders import events as ev
 from orders import lifecycle, services
 from orders.errors import InvalidTransition
+from orders.models import OrderView
 from tests.orders.conftest import ADDRESS, advance, snapshot, step
 
 
@@ -265,3 +266,32 @@ def test_unknown_order_is_not_found(db):
 
     with pytest.raises(NotFound):
         services.order_confirm(order_id=uuid.uuid4())
+
+
+def test_demo_seed_is_idempotent(db):
+    import io
+
+    from django.core.management import call_command
+
+    # given the demo seed ran once
+    call_command("seed_demo", stdout=io.StringIO())
+    count = OrderView.objects.count()
+    events = Event.objects.count()
+    # when it runs again
+    call_command("seed_demo", stdout=io.StringIO())
+    # then nothing new was made
+    assert count == 3
+    assert (OrderView.objects.count(), Event.objects.count()) == (count, events)
+
+
+def test_metrics_count_placements_and_transitions_after_commit(
+        place, django_capture_on_commit_callbacks, no_policies):
+    from commerce.core import metrics
+
+    placed = metrics.ORDERS_PLACED.labels(channel="api")._value.get()
+    reserved = metrics.ORDER_TRANSITIONS.labels(to_status="reserved")._value.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place()
+        advance(order, "reserved")
+    assert metrics.ORDERS_PLACED.labels(channel="api")._value.get() == placed + 1
+    assert metrics.ORDER_TRANSITIONS.labels(to_status="reserved")._value.get() == reserved + 1
