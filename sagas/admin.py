@@ -30,7 +30,7 @@ class SagaInstanceAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     inlines = [SagaStepInline]
     readonly_fields = [f.name for f in SagaInstance._meta.fields]
-    actions = ["retry_failed_step", "force_compensation", "approve_cancellation",
+    actions = ["retry_failed_step", "resume_forward", "force_compensation", "approve_cancellation",
                "reject_cancellation"]
 
     def has_add_permission(self, request):
@@ -58,6 +58,11 @@ class SagaInstanceAdmin(admin.ModelAdmin):
     @admin.action(description="Retry failed step")
     def retry_failed_step(self, request, queryset):
         self._apply(request, queryset, lambda s: services.saga_retry(saga_id=s.id), "retried")
+
+    @admin.action(description="Resume forward from the refused step")
+    def resume_forward(self, request, queryset):
+        self._apply(request, queryset, lambda s: services.saga_resume_forward(saga_id=s.id),
+                    "resumed")
 
     @admin.action(description="Force compensation")
     def force_compensation(self, request, queryset):

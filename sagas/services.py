@@ -49,6 +49,29 @@ def saga_retry(*, saga_id: UUID) -> SagaInstance:
     return saga
 
 
+def saga_resume_forward(*, saga_id: UUID) -> SagaInstance:
+    """Staff repair for a FAILED saga that cannot be undone (e.g. a cancellation whose
+    refund went through): once the fault is fixed, run the forward step that was refused
+    again and carry on from there."""
+    with transaction.atomic():
+        saga = _lock(saga_id)
+        failure = saga.saga_data.get("failure") or {}
+        definition = get_definition(saga.saga_type)
+        names = [s.name for s in definition.steps]
+        if saga.status != SagaStatus.FAILED or failure.get("step") not in names:
+            raise InvalidSagaState("Only a failed saga with a refused step can resume.",
+                                   details={"status": saga.status})
+        saga.status = SagaStatus.RUNNING
+        saga.current_step = names.index(failure["step"])
+        saga.finished_at = None
+        saga.saga_data = {k: v for k, v in saga.saga_data.items()
+                          if k not in ("failed_direction", "failure")}
+        _reset_step(saga)
+        engine.enqueue(saga)
+        saga.save()
+    return saga
+
+
 def saga_force_compensation(*, saga_id: UUID, reason: str) -> SagaInstance:
     """Staff decision: stop going forward and undo what was done, starting with the
     current step (its outcome may be unknown; compensations tolerate nothing to undo)."""

@@ -75,7 +75,7 @@ def review(ctx: SagaContext):
 def reject_cancellation(ctx: SagaContext):
     if order_selectors.order_get(order_id=_order_id(ctx)).status in TERMINAL:
         return {"rejected": False}  # the order ended otherwise; no pending request to answer
-    if ctx.get("payment_settled"):
+    if ctx.get("payment_settled") in ("voided", "refunded"):
         raise Conflict("Money already moved for this cancellation; it cannot be rejected. "
                        "Repair by hand.", details={"order_id": ctx.correlation_id})
     failure = ctx.get("failure") or {}

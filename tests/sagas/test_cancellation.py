@@ -216,3 +216,35 @@ def test_cancellation_before_anything_was_reserved(customer, django_capture_on_c
     assert stock(item) == (10, 0, 10)
     assert cancellation_saga(order.order_id).saga_data["payment_settled"] == "none"
     assert_consistent(order.order_id)
+
+
+def test_refusal_after_money_moved_fails_the_saga_for_staff(
+        confirmed, cancel, monkeypatch, django_capture_on_commit_callbacks):
+    # given restoring stock is refused after the refund went through
+    from commerce.core.errors import Conflict
+    from inventory import services as inventory_services
+    real_release = inventory_services.reservation_release
+
+    def refuse(**_):
+        raise Conflict("warehouse says no")
+    monkeypatch.setattr(inventory_services, "reservation_release", refuse)
+    order_id, item = confirmed()
+    # when
+    order = cancel(order_id)
+    # then the cancellation is not silently rejected: the saga is FAILED for a person
+    saga = cancellation_saga(order_id)
+    assert saga.status == SagaStatus.FAILED
+    assert "Money already moved" in saga.last_error
+    assert order.status == "confirmed" and order.cancellation_pending
+    assert Payment.objects.get(order_id=order_id).status == "refunded"
+    # when the fault is fixed and staff resume it forward
+    monkeypatch.setattr(inventory_services, "reservation_release", real_release)
+    from sagas.services import saga_resume_forward
+    with django_capture_on_commit_callbacks(execute=True):
+        saga_resume_forward(saga_id=saga.id)
+    # then the cancellation completes
+    saga.refresh_from_db()
+    assert saga.status == SagaStatus.COMPLETED
+    assert order_get(order_id=order_id).status == "cancelled"
+    assert stock(item) == (10, 0, 10)
+    assert_consistent(order_id)
