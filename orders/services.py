@@ -302,6 +302,10 @@ def order_record_refund(*, order_id, payment_id, amount) -> OrderView:
         if (str(payment_id), str(amount)) in order.refunds:
             return
         order.require("record_refund")
+        if order.refunded_total + amount > order.total:
+            raise ValidationFailed(
+                "Refunds cannot exceed the order total.",
+                details={"amount": [f"At most {order.total - order.refunded_total} more."]})
         order.record(ev.REFUND_ISSUED, {"payment_id": str(payment_id), "amount": str(amount)})
         if order.refunded_total >= order.total and lifecycle.can(order.machine, "refund"):
             order.record(ev.ORDER_REFUNDED, {})

@@ -295,3 +295,13 @@ def test_metrics_count_placements_and_transitions_after_commit(
         advance(order, "reserved")
     assert metrics.ORDERS_PLACED.labels(channel="api")._value.get() == placed + 1
     assert metrics.ORDER_TRANSITIONS.labels(to_status="reserved")._value.get() == reserved + 1
+
+
+def test_refunds_cannot_exceed_the_total(place):
+    order = advance(place(), "completed")
+    services.order_record_refund(order_id=order.order_id, payment_id="pay_1", amount="20.00")
+    before = snapshot()
+    with pytest.raises(ValidationFailed) as exc:
+        services.order_record_refund(order_id=order.order_id, payment_id="pay_1", amount="8.00")
+    assert exc.value.details == {"amount": ["At most 7.50 more."]}
+    assert snapshot() == before
