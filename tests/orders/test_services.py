@@ -305,3 +305,14 @@ def test_refunds_cannot_exceed_the_total(place):
         services.order_record_refund(order_id=order.order_id, payment_id="pay_1", amount="8.00")
     assert exc.value.details == {"amount": ["At most 7.50 more."]}
     assert snapshot() == before
+
+
+def test_place_rejects_malformed_ids(place):
+    before = snapshot()
+    with pytest.raises(ValidationFailed) as exc:
+        place(order_id="not-a-uuid")
+    assert exc.value.details == {"order_id": ["Must be a UUID."]}
+    with pytest.raises(ValidationFailed):
+        services.order_place(customer_id="nobody", lines=[{"sku": "X", "quantity": 1}],
+                             shipping_address=ADDRESS)
+    assert snapshot() == before
