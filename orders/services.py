@@ -118,6 +118,7 @@ def _execute(order_id, decide: Callable[[Order], None], *, expected_version: int
              retries: int = INTERNAL_RETRIES) -> OrderView:
     """Load, decide (check + record), append and return the fresh view, in one transaction.
     `decide` raising refuses the command with nothing written."""
+    order_id = uuid.UUID(_uuid(order_id, "order_id"))
     attempt = 0
     while True:
         attempt += 1

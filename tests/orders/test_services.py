@@ -316,3 +316,8 @@ def test_place_rejects_malformed_ids(place):
         services.order_place(customer_id="nobody", lines=[{"sku": "X", "quantity": 1}],
                              shipping_address=ADDRESS)
     assert snapshot() == before
+
+
+def test_commands_reject_malformed_order_ids(db):
+    with pytest.raises(ValidationFailed):
+        services.order_cancel(order_id="12", reason="x")
