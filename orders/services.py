@@ -40,6 +40,13 @@ _SHIPMENT_NAMESPACE = uuid.UUID("9d2e4f60-1b3a-4c8d-a7e5-6f0b2c9d8e14")
 ZERO = Decimal("0.00")
 
 
+def _uuid(value, field: str) -> str:
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        raise ValidationFailed(details={field: ["Must be a UUID."]}) from None
+
+
 def price_lines(lines: list[dict[str, Any]], catalog) -> dict[str, Any]:
     """Money rule: line_total = unit_price × quantity; subtotal = Σ line totals; shipping,
     discount and tax are 0.00 for now (real fields, so a later rule changes no schema);
@@ -65,25 +72,30 @@ def order_place(
 ) -> OrderView:
     """Place an order at current catalog prices (never the client's). An `order_id` that
     already exists raises ConcurrencyError (the cart relies on it for idempotent checkout)."""
-    errors = {}
-    for field, check in (("lines", lambda: clean_lines(lines)),
-                         ("shipping_address", lambda: clean_address(shipping_address))):
-        try:
-            errors[field] = check()
-        except ValidationFailed as exc:
-            errors.setdefault("_failed", {}).update(exc.details)
-    if "_failed" in errors:
-        raise ValidationFailed(details=errors["_failed"])
-    clean, address = errors["lines"], errors["shipping_address"]
+    # Check lines and address both, so one 400 names every bad field.
+    details: dict = {}
+    clean, address = [], {}
+    try:
+        clean = clean_lines(lines)
+    except ValidationFailed as exc:
+        details.update(exc.details)
+    try:
+        address = clean_address(shipping_address)
+    except ValidationFailed as exc:
+        details.update(exc.details)
+    if details:
+        raise ValidationFailed(details=details)
+    customer_id = _uuid(customer_id, "customer_id")
+    order_id = uuid.UUID(_uuid(order_id, "order_id")) if order_id is not None else uuid.uuid4()
     notes = clean_text(notes, "notes", max_length=NOTES_MAX_LENGTH)
     if payment_method is not None:
         payment_method = clean_text(payment_method, "payment_method", max_length=100) or None
     catalog = inventory_selectors.catalog_lookup(skus=[line["sku"] for line in clean])
     catalog_errors(clean, catalog)
 
-    order = Order(order_id or uuid.uuid4())
+    order = Order(order_id)
     order.record(ev.ORDER_PLACED, {
-        "customer_id": str(customer_id), **price_lines(clean, catalog),
+        "customer_id": customer_id, **price_lines(clean, catalog),
         "shipping_address": address, "payment_method": payment_method, "channel": channel,
     })
     if notes:
@@ -106,6 +118,7 @@ def _execute(order_id, decide: Callable[[Order], None], *, expected_version: int
              retries: int = INTERNAL_RETRIES) -> OrderView:
     """Load, decide (check + record), append and return the fresh view, in one transaction.
     `decide` raising refuses the command with nothing written."""
+    order_id = uuid.UUID(_uuid(order_id, "order_id"))
     attempt = 0
     while True:
         attempt += 1
@@ -225,13 +238,6 @@ def order_archive(*, order_id, reason: str = "") -> OrderView:
 
 
 # --- saga-facing commands ----------------------------------------------------------------
-def _uuid(value, field: str) -> str:
-    try:
-        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-    except ValueError:
-        raise ValidationFailed(details={field: ["Must be a UUID."]}) from None
-
-
 def order_mark_reserved(*, order_id, reservation_id) -> OrderView:
     reservation_id = _uuid(reservation_id, "reservation_id")
 
@@ -302,6 +308,10 @@ def order_record_refund(*, order_id, payment_id, amount) -> OrderView:
         if (str(payment_id), str(amount)) in order.refunds:
             return
         order.require("record_refund")
+        if order.refunded_total + amount > order.total:
+            raise ValidationFailed(
+                "Refunds cannot exceed the order total.",
+                details={"amount": [f"At most {order.total - order.refunded_total} more."]})
         order.record(ev.REFUND_ISSUED, {"payment_id": str(payment_id), "amount": str(amount)})
         if order.refunded_total >= order.total and lifecycle.can(order.machine, "refund"):
             order.record(ev.ORDER_REFUNDED, {})

@@ -295,3 +295,29 @@ def test_metrics_count_placements_and_transitions_after_commit(
         advance(order, "reserved")
     assert metrics.ORDERS_PLACED.labels(channel="api")._value.get() == placed + 1
     assert metrics.ORDER_TRANSITIONS.labels(to_status="reserved")._value.get() == reserved + 1
+
+
+def test_refunds_cannot_exceed_the_total(place):
+    order = advance(place(), "completed")
+    services.order_record_refund(order_id=order.order_id, payment_id="pay_1", amount="20.00")
+    before = snapshot()
+    with pytest.raises(ValidationFailed) as exc:
+        services.order_record_refund(order_id=order.order_id, payment_id="pay_1", amount="8.00")
+    assert exc.value.details == {"amount": ["At most 7.50 more."]}
+    assert snapshot() == before
+
+
+def test_place_rejects_malformed_ids(place):
+    before = snapshot()
+    with pytest.raises(ValidationFailed) as exc:
+        place(order_id="not-a-uuid")
+    assert exc.value.details == {"order_id": ["Must be a UUID."]}
+    with pytest.raises(ValidationFailed):
+        services.order_place(customer_id="nobody", lines=[{"sku": "X", "quantity": 1}],
+                             shipping_address=ADDRESS)
+    assert snapshot() == before
+
+
+def test_commands_reject_malformed_order_ids(db):
+    with pytest.raises(ValidationFailed):
+        services.order_cancel(order_id="12", reason="x")
