@@ -203,25 +203,31 @@ def order_ship(*, order_id, carrier: str = "", tracking_number: str = "") -> Ord
     return _execute(order_id, decide)
 
 
-def _simple(action: str, event_type: str) -> Callable:
-    def command(*, order_id) -> OrderView:
-        def decide(order: Order) -> None:
-            if event_type in order.seen:
-                return  # already recorded: idempotent
-            order.require(action)
-            order.record(event_type, {})
+def _record_once(order_id, action: str, event_type: str) -> OrderView:
+    """Run `action` recording `event_type` with no data; a repeat is a no-op."""
 
-        return _execute(order_id, decide)
+    def decide(order: Order) -> None:
+        if event_type in order.seen:
+            return
+        order.require(action)
+        order.record(event_type, {})
 
-    return command
+    return _execute(order_id, decide)
 
 
-order_deliver = _simple("deliver", ev.ORDER_DELIVERED)
-order_deliver.__doc__ = "Record OrderDelivered (shipped → delivered)."
-order_complete = _simple("complete", ev.ORDER_COMPLETED)
-order_complete.__doc__ = "Record OrderCompleted (delivered → completed)."
-order_confirm = _simple("confirm", ev.ORDER_CONFIRMED)
-order_confirm.__doc__ = "Saga: record OrderConfirmed (paid → confirmed)."
+def order_deliver(*, order_id) -> OrderView:
+    """Record OrderDelivered (shipped → delivered)."""
+    return _record_once(order_id, "deliver", ev.ORDER_DELIVERED)
+
+
+def order_complete(*, order_id) -> OrderView:
+    """Record OrderCompleted (delivered → completed)."""
+    return _record_once(order_id, "complete", ev.ORDER_COMPLETED)
+
+
+def order_confirm(*, order_id) -> OrderView:
+    """Saga: record OrderConfirmed (paid → confirmed)."""
+    return _record_once(order_id, "confirm", ev.ORDER_CONFIRMED)
 
 
 def order_archive(*, order_id, reason: str = "") -> OrderView:
