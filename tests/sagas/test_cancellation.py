@@ -169,13 +169,22 @@ def test_cancellation_after_fulfilment_needs_approval_then_restocks(
     assert_consistent(order_id)
 
 
-def test_approve_endpoint_permissions_and_errors(confirmed, cancel, customer, api):
-    order_id, _ = confirmed()
+def test_approve_endpoint_permissions(confirmed, cancel, customer, api, make_staff):
+    # given a cancellation waiting for approval
+    order_id, _ = confirmed(price="300.00")
+    cancel(order_id)
     url = f"/api/v1/orders/{order_id}/cancel/approve/"
-    # anonymous 401, customer 403
+    # anonymous 401; the customer and inventory-only staff 403
+    from commerce.accounts import roles
     assert api.post(url, {"approve": True}, format="json").status_code == 401
-    assert auth_client(customer).post(url, {"approve": True},
+    for user in (customer, make_staff(roles.INVENTORY)):
+        assert auth_client(user).post(url, {"approve": True},
                                       format="json").status_code == 403
+    # and nothing was decided
+    assert cancellation_saga(order_id).status == SagaStatus.AWAITING_APPROVAL
+    # support staff may decide
+    r = auth_client(make_staff(roles.SUPPORT)).post(url, {"approve": False}, format="json")
+    assert r.status_code == 200
 
 
 def test_approve_endpoint_validation_and_state(confirmed, staff_api):
