@@ -2,6 +2,7 @@
 and rebuilt by `replay_events`. Pure function of the events (timestamps from
 `event.created_at`); the new status of each event comes from the lifecycle declaration."""
 
+import uuid
 from decimal import Decimal
 
 from django.db.models import F
@@ -18,7 +19,7 @@ def placed_rows(event: RecordedEvent) -> tuple[OrderView, list[OrderLine]]:
     answer without reading back what this projection just wrote."""
     d = event.data
     view = OrderView(
-        order_id=event.aggregate_id, customer_id=d["customer_id"],
+        order_id=event.aggregate_id, customer_id=uuid.UUID(d["customer_id"]),
         status=lifecycle.OrderStatus.PLACED, currency=d["currency"],
         subtotal=Decimal(d["subtotal"]), shipping_total=Decimal(d["shipping"]),
         discount_total=Decimal(d["discount"]), tax_total=Decimal(d["tax"]),
