@@ -2,6 +2,7 @@
 and rebuilt by `replay_events`. Pure function of the events (timestamps from
 `event.created_at`); the new status of each event comes from the lifecycle declaration."""
 
+import uuid
 from decimal import Decimal
 
 from django.db.models import F
@@ -11,6 +12,29 @@ from commerce.eventstore.types import RecordedEvent
 from orders import events as ev
 from orders import lifecycle
 from orders.models import OrderLine, OrderView, line_id
+
+
+def placed_rows(event: RecordedEvent) -> tuple[OrderView, list[OrderLine]]:
+    """The (unsaved) view and lines an OrderPlaced creates. order_place also uses it to
+    answer without reading back what this projection just wrote."""
+    d = event.data
+    view = OrderView(
+        order_id=event.aggregate_id, customer_id=uuid.UUID(d["customer_id"]),
+        status=lifecycle.OrderStatus.PLACED, currency=d["currency"],
+        subtotal=Decimal(d["subtotal"]), shipping_total=Decimal(d["shipping"]),
+        discount_total=Decimal(d["discount"]), tax_total=Decimal(d["tax"]),
+        total_amount=Decimal(d["total"]),
+        item_count=sum(line["quantity"] for line in d["lines"]),
+        shipping_address=d["shipping_address"], payment_method=d["payment_method"],
+        channel=d["channel"], version=event.version, created_at=event.created_at,
+        updated_at=event.created_at,
+    )
+    lines = [OrderLine(id=line_id(event.aggregate_id, n), order=view, line_no=n,
+                       sku=line["sku"], name=line["name"],
+                       unit_price=Decimal(line["unit_price"]), quantity=line["quantity"],
+                       line_total=Decimal(line["line_total"]))
+             for n, line in enumerate(d["lines"], start=1)]
+    return view, lines
 
 
 @register
@@ -33,25 +57,9 @@ class OrderViewsProjection(Projection):
         OrderView.objects.filter(pk=event.aggregate_id).update(**fields)
 
     def _placed(self, event: RecordedEvent) -> None:
-        d = event.data
-        view = OrderView.objects.create(
-            order_id=event.aggregate_id, customer_id=d["customer_id"],
-            status=lifecycle.OrderStatus.PLACED, currency=d["currency"],
-            subtotal=Decimal(d["subtotal"]), shipping_total=Decimal(d["shipping"]),
-            discount_total=Decimal(d["discount"]), tax_total=Decimal(d["tax"]),
-            total_amount=Decimal(d["total"]),
-            item_count=sum(line["quantity"] for line in d["lines"]),
-            shipping_address=d["shipping_address"], payment_method=d["payment_method"],
-            channel=d["channel"], version=event.version, created_at=event.created_at,
-            updated_at=event.created_at,
-        )
-        OrderLine.objects.bulk_create(
-            OrderLine(id=line_id(event.aggregate_id, n), order=view, line_no=n,
-                      sku=line["sku"], name=line["name"],
-                      unit_price=Decimal(line["unit_price"]), quantity=line["quantity"],
-                      line_total=Decimal(line["line_total"]))
-            for n, line in enumerate(d["lines"], start=1)
-        )
+        view, lines = placed_rows(event)
+        view.save(force_insert=True)
+        OrderLine.objects.bulk_create(lines)
 
     # Each returns the columns an event changes besides status/version/updated_at.
     def on_ShippingAddressChanged(self, d):

@@ -23,7 +23,8 @@ from inventory import services as inventory_services
 from orders import events as ev
 from orders import lifecycle
 from orders.aggregate import Order, money
-from orders.models import OrderView
+from orders.models import OrderLine, OrderView
+from orders.projections import placed_rows
 from orders.selectors import order_get
 from orders.validation import (
     NOTES_MAX_LENGTH,
@@ -102,10 +103,23 @@ def order_place(
         order.require("update")
         order.record(ev.ORDER_NOTES_CHANGED, {"notes": notes})
     # Repository.save is the command's one transaction; no extra savepoint around it (this
-    # is the hot path, and the read-back below needs none).
-    repository.save(order)
-    view = order_get(order_id=order.id)
+    # is the hot path).
+    recorded = repository.save(order)
+    view = _placed_view(recorded[0]) if len(recorded) == 1 else order_get(order_id=order.id)
     transaction.on_commit(lambda: _count_placed(channel))
+    return view
+
+
+def _placed_view(event) -> OrderView:
+    """What the projection just inserted, built by the same function instead of read back
+    (two queries less on the hot path), with its lines as the prefetched `lines`."""
+    view, lines = placed_rows(event)
+    view._state.adding, view._state.db = False, "default"
+    for line in lines:
+        line._state.adding, line._state.db = False, "default"
+    prefetched = OrderLine.objects.filter(order=view).order_by("line_no")
+    prefetched._result_cache, prefetched._prefetch_done = lines, True
+    view._prefetched_objects_cache = {"lines": prefetched}
     return view
 
 

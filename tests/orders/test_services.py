@@ -321,3 +321,17 @@ def test_place_rejects_malformed_ids(place):
 def test_commands_reject_malformed_order_ids(db):
     with pytest.raises(ValidationFailed):
         services.order_cancel(order_id="12", reason="x")
+
+
+def test_placed_view_equals_the_stored_rows(place, django_assert_num_queries):
+    # given an order just placed (the returned view is built, not read back)
+    view = place()
+    stored = OrderView.objects.prefetch_related("lines").get(pk=view.order_id)
+    # then it equals what the projection stored, lines included
+    fields = [f.attname for f in OrderView._meta.concrete_fields]
+    assert [getattr(view, f) for f in fields] == [getattr(stored, f) for f in fields]
+    with django_assert_num_queries(0):
+        lines = [(ln.id, ln.line_no, ln.sku, ln.unit_price, ln.quantity, ln.line_total)
+                 for ln in view.lines.all()]
+    assert lines == [(ln.id, ln.line_no, ln.sku, ln.unit_price, ln.quantity, ln.line_total)
+                     for ln in stored.lines.all()]
