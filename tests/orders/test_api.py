@@ -364,3 +364,26 @@ def test_events_history(customer_api, staff_api, staff, place):
     staff_view = staff_api.get(f"{URL}{order.order_id}/events/").json()["results"]
     assert staff_view[1]["metadata"]["actor"] == f"user:{staff.id}"
     assert staff_view[1]["data"] == {"reason": "fraud check"}
+
+
+def test_patch_malformed_if_match_is_412(customer_api, place):
+    order = place()
+    r = customer_api.patch(f"{URL}{order.order_id}/", {"notes": "b"}, format="json",
+                           HTTP_IF_MATCH="banana")
+    assert r.status_code == 412
+    assert OrderView.objects.get().notes == ""
+
+
+def test_staff_can_filter_by_customer(staff_api, place, make_customer, customer):
+    mine = place()
+    place(who=make_customer())
+    r = staff_api.get(URL, {"customer_id": str(customer.id)})
+    assert [o["order_id"] for o in r.json()["results"]] == [str(mine.order_id)]
+
+
+def test_customer_id_filter_cannot_widen_a_customers_view(customer_api, place,
+                                                          make_customer):
+    other = make_customer()
+    place(who=other)
+    r = customer_api.get(URL, {"customer_id": str(other.id)})
+    assert r.json()["count"] == 0
