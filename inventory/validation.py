@@ -1,0 +1,89 @@
+"""Input checks shared by the services (the API serializers check shapes first; services
+check again because sagas and other apps call them directly)."""
+
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+MAX_PRICE = Decimal("9999999999.99")  # fits DecimalField(12, 2)
+MAX_QUANTITY = 1_000_000_000  # far below int4's limit, so sums cannot overflow
+
+
+class Errors(dict):
+    """Field → list of messages, the shape of the envelope's `details`."""
+
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+
+def clean_sku(value: Any, errors: Errors, field: str = "sku") -> str:
+    sku = value.strip() if isinstance(value, str) else ""
+    if not SKU_PATTERN.match(sku):
+        errors.add(field, "Use 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+                          "or digit.")
+    return sku
+
+
+def clean_price(value: Any, errors: Errors, field: str = "price") -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        errors.add(field, "A decimal number is required.")
+        return None
+    try:
+        price = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        errors.add(field, "A decimal number is required.")
+        return None
+    if not price.is_finite():
+        errors.add(field, "A decimal number is required.")
+    elif price < 0:
+        errors.add(field, "Must not be negative.")
+    elif price > MAX_PRICE:
+        errors.add(field, f"Must be at most {MAX_PRICE}.")
+    elif price.as_tuple().exponent < -2 and price != price.quantize(Decimal("0.01")):
+        errors.add(field, "At most 2 decimal places.")
+    else:
+        return price.quantize(Decimal("0.01"))
+    return None
+
+
+def clean_currency(value: Any, errors: Errors, field: str = "currency") -> str:
+    if not isinstance(value, str) or not CURRENCY_PATTERN.match(value):
+        errors.add(field, "A 3-letter uppercase ISO 4217 code is required.")
+        return ""
+    return value
+
+
+def clean_int(value: Any, errors: Errors, field: str, *, minimum: int,
+              maximum: int = MAX_QUANTITY) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(field, "An integer is required.")
+        return 0
+    if value < minimum:
+        errors.add(field, f"Must be at least {minimum}.")
+    elif value > maximum:
+        errors.add(field, f"Must be at most {maximum}.")
+    return value
+
+
+def clean_uuid(value: Any, errors: Errors, field: str) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        errors.add(field, "A valid UUID is required.")
+        return None
+
+
+def clean_text(value: Any, errors: Errors, field: str, *, max_length: int,
+               required: bool = True) -> str:
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or (required and not text):
+        errors.add(field, "This field is required.")
+        return ""
+    if len(text) > max_length:
+        errors.add(field, f"At most {max_length} characters.")
+    return text
