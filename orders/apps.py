@@ -5,3 +5,7 @@ class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the inline projection with the event store.
+        from orders import projections  # noqa: F401

@@ -1,0 +1,180 @@
+"""Order back office. The read model is shown read-only (the status is never a form field);
+every change is a lifecycle transition offered as a button on the order page or a bulk
+action, calling the same services as the API with the staff user bound as the event actor."""
+
+import uuid
+
+from django.contrib import admin, messages
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from commerce.accounts import roles
+from commerce.core import context
+from commerce.core.errors import DomainError
+from orders import lifecycle, selectors, services
+from orders.models import OrderLine, OrderView
+
+# Staff actions offered in the back office → (label, service call(order_id, POST data)).
+STAFF_ACTIONS = {
+    "ship": ("Ship", lambda oid, data: services.order_ship(
+        order_id=oid, carrier=data.get("carrier", ""),
+        tracking_number=data.get("tracking_number", ""))),
+    "deliver": ("Mark delivered", lambda oid, data: services.order_deliver(order_id=oid)),
+    "complete": ("Complete", lambda oid, data: services.order_complete(order_id=oid)),
+    "request_cancellation": ("Request cancellation", lambda oid, data:
+                             services.order_request_cancellation(
+                                 order_id=oid, reason=data.get("reason") or "staff request")),
+    "archive": ("Archive", lambda oid, data: services.order_archive(order_id=oid)),
+}
+
+
+def run_action(request, order_id, action: str, data) -> bool:
+    """Run one staff action as the logged-in user; report the outcome as a message."""
+    label, call = STAFF_ACTIONS[action]
+    try:
+        with context.bind(actor=context.actor_label(request.user)):
+            call(order_id, data)
+    except DomainError as exc:
+        messages.error(request, f"{label} refused for {order_id}: {exc.message}")
+        return False
+    messages.success(request, f"{label}: order {order_id} done.")
+    return True
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = ["line_no", "sku", "name", "unit_price", "quantity", "line_total"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _bulk(action):
+    def bulk_action(modeladmin, request, queryset):
+        for order_id in queryset.values_list("pk", flat=True):
+            run_action(request, order_id, action, {})
+
+    bulk_action.short_description = f"{STAFF_ACTIONS[action][0]} selected orders"
+    bulk_action.__name__ = f"bulk_{action}"
+    return bulk_action
+
+
+@admin.register(OrderView)
+class OrderViewAdmin(admin.ModelAdmin):
+    list_display = ["order_id", "customer_email", "status", "cancellation_pending",
+                    "total_amount", "currency", "item_count", "created_at", "archived"]
+    list_filter = ["status", "cancellation_pending", "archived", "channel",
+                   ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["customer__email"]
+    search_help_text = "An order id (exact) or part of the customer's email."
+    date_hierarchy = "created_at"
+    list_select_related = ["customer"]
+    ordering = ["-created_at", "-order_id"]
+    inlines = [OrderLineInline]
+    actions = [_bulk(a) for a in ("ship", "deliver", "complete", "archive")]
+    change_form_template = "admin/orders/orderview/change_form.html"
+    fieldsets = [
+        ("Order", {"fields": ["order_id", "customer_email", "status", "cancellation_pending",
+                              "archived", "allowed_actions", "version", "created_at",
+                              "updated_at", "channel"]}),
+        ("Totals", {"fields": ["currency", "subtotal", "shipping_total", "discount_total",
+                               "tax_total", "total_amount", "captured_amount",
+                               "refunded_amount", "item_count"]}),
+        ("Delivery", {"fields": ["shipping_address", "notes", "carrier", "tracking_number",
+                                 "shipment_id", "reservation_id"]}),
+        ("Payment and outcome", {"fields": ["payment_method", "payment_id", "failure_code",
+                                            "failure_reason", "cancellation_reason"]}),
+        ("History", {"fields": ["event_history"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Everything: changes happen only through transitions.
+        return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        try:
+            return queryset.filter(pk=uuid.UUID(term)), False
+        except ValueError:
+            return super().get_search_results(request, queryset, term)
+
+    # --- permissions: staff read; support/admin act; nobody adds, edits or deletes ----
+    def has_view_permission(self, request, obj=None):
+        return roles.has_role(request.user, *roles.ALL)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        if not roles.has_role(request.user, roles.SUPPORT):
+            return {}
+        return super().get_actions(request)
+
+    # --- display ----------------------------------------------------------------------
+    @admin.display(description="customer", ordering="customer__email")
+    def customer_email(self, obj):
+        return obj.customer.email if obj.customer_id else "-"
+
+    @admin.display(description="allowed actions")
+    def allowed_actions(self, obj):
+        return ", ".join(lifecycle.allowed_actions(obj.lifecycle())) or "-"
+
+    @admin.display(description="event history")
+    def event_history(self, obj):
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            ((e.version, e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.event_type,
+              e.metadata.get("actor") or "system", e.data)
+             for e in selectors.order_events(order_id=obj.order_id)))
+        return format_html(
+            "<table><thead><tr><th>v</th><th>at</th><th>event</th><th>actor</th>"
+            "<th>data</th></tr></thead><tbody>{}</tbody></table>", rows)
+
+    # --- transition buttons -------------------------------------------------------------
+    def get_urls(self):
+        return [
+            path("<uuid:order_id>/transition/<str:action>/",
+                 self.admin_site.admin_view(self.transition_view),
+                 name="orders_orderview_transition"),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, order_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = get_object_or_404(OrderView, pk=order_id)
+        if action not in STAFF_ACTIONS or not roles.has_role(request.user, roles.SUPPORT):
+            messages.error(request, "You cannot do that.")
+        else:
+            run_action(request, order.order_id, action, request.POST)
+        return HttpResponseRedirect(reverse("admin:orders_orderview_change", args=[order_id]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        order = OrderView.objects.filter(pk=object_id).first()
+        if order is not None and roles.has_role(request.user, roles.SUPPORT):
+            allowed = lifecycle.allowed_actions(
+                order.lifecycle(), by=frozenset({lifecycle.CUSTOMER, lifecycle.STAFF}))
+            extra_context["transitions"] = [
+                {"action": a, "label": STAFF_ACTIONS[a][0],
+                 "url": reverse("admin:orders_orderview_transition", args=[order.pk, a])}
+                for a in allowed if a in STAFF_ACTIONS
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)

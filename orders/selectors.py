@@ -1,0 +1,52 @@
+"""Order reads, from the read models (never by folding events, except the history)."""
+
+import datetime as dt
+
+from django.db.models import Prefetch, QuerySet
+
+from commerce.core.errors import NotFound
+from commerce.eventstore import store
+from commerce.eventstore.types import RecordedEvent
+from orders import events as ev
+from orders.models import OrderLine, OrderView
+
+
+def order_get(*, order_id, customer_id=None) -> OrderView:
+    """The order with its lines (two queries). With `customer_id`, another customer's order
+    is NotFound (never "forbidden": ids must not be probeable)."""
+    qs = OrderView.objects.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("line_no")))
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    try:
+        return qs.get(pk=order_id)
+    except (OrderView.DoesNotExist, ValueError):
+        raise NotFound("Order not found.") from None
+
+
+def order_list(
+    *, customer_id=None, status: str | None = None, created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None, include_archived: bool = False,
+) -> QuerySet[OrderView]:
+    """Newest first; archived orders hidden unless asked for. No lines (a list shows
+    summaries; the detail has the lines)."""
+    qs = OrderView.objects.all()
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if status:
+        qs = qs.filter(status=status)
+    if created_from is not None:
+        qs = qs.filter(created_at__gte=created_from)
+    if created_to is not None:
+        qs = qs.filter(created_at__lt=created_to)
+    if not include_archived:
+        qs = qs.filter(archived=False)
+    return qs.order_by("-created_at", "-order_id")
+
+
+def order_events(*, order_id) -> list[RecordedEvent]:
+    """The order's event history, oldest first."""
+    events = store.load(order_id)
+    if not events or events[0].aggregate_type != ev.ORDER:
+        raise NotFound("Order not found.")
+    return events

@@ -1,0 +1,366 @@
+"""Order commands. Each is one transaction: load the aggregate from its events, check the
+lifecycle (orders/lifecycle.py), record events, append them (the inline projection updates
+`order_views`/`order_lines`, policies such as the sagas react, the outbox gets the rows).
+
+Saga-facing commands are idempotent: repeating one whose effect is already recorded returns
+the order unchanged. They retry a bounded number of times when another writer appended to
+the same order first (the decision is re-taken on fresh state); customer commands carrying
+an expected version never retry (the client must reload: 412/409)."""
+
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+from commerce.core import metrics
+from commerce.core.errors import ConcurrencyError, PreconditionFailed, ValidationFailed
+from commerce.eventstore.aggregate import Repository
+from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
+from orders import events as ev
+from orders import lifecycle
+from orders.aggregate import Order, money
+from orders.models import OrderLine, OrderView
+from orders.projections import placed_rows
+from orders.selectors import order_get
+from orders.validation import (
+    NOTES_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    catalog_errors,
+    clean_address,
+    clean_lines,
+    clean_text,
+)
+
+repository: Repository[Order] = Repository(Order)
+INTERNAL_RETRIES = 3
+_SHIPMENT_NAMESPACE = uuid.UUID("9d2e4f60-1b3a-4c8d-a7e5-6f0b2c9d8e14")
+ZERO = Decimal("0.00")
+
+
+def _uuid(value, field: str) -> str:
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:
+        raise ValidationFailed(details={field: ["Must be a UUID."]}) from None
+
+
+def price_lines(lines: list[dict[str, Any]], catalog) -> dict[str, Any]:
+    """Money rule: line_total = unit_price × quantity; subtotal = Σ line totals; shipping,
+    discount and tax are 0.00 for now (real fields, so a later rule changes no schema);
+    total = subtotal + shipping − discount + tax. All 2-place Decimals."""
+    priced = []
+    for line in lines:
+        entry = catalog[line["sku"]]
+        unit = money(entry.unit_price)
+        priced.append({"sku": entry.sku, "name": entry.name, "unit_price": str(unit),
+                       "quantity": line["quantity"],
+                       "line_total": str(money(unit * line["quantity"]))})
+    subtotal = money(sum((Decimal(p["line_total"]) for p in priced), ZERO))
+    shipping, discount, tax = ZERO, ZERO, ZERO
+    return {"lines": priced, "currency": catalog[lines[0]["sku"]].currency,
+            "subtotal": str(subtotal), "shipping": str(shipping), "discount": str(discount),
+            "tax": str(tax), "total": str(money(subtotal + shipping - discount + tax))}
+
+
+def order_place(
+    *, customer_id: uuid.UUID, lines: list[dict], shipping_address: dict,
+    payment_method: str | None = None, notes: str = "", order_id: uuid.UUID | None = None,
+    channel: str = "api",
+) -> OrderView:
+    """Place an order at current catalog prices (never the client's). An `order_id` that
+    already exists raises ConcurrencyError (the cart relies on it for idempotent checkout)."""
+    # Check lines and address both, so one 400 names every bad field.
+    details: dict = {}
+    clean, address = [], {}
+    try:
+        clean = clean_lines(lines)
+    except ValidationFailed as exc:
+        details.update(exc.details)
+    try:
+        address = clean_address(shipping_address)
+    except ValidationFailed as exc:
+        details.update(exc.details)
+    if details:
+        raise ValidationFailed(details=details)
+    customer_id = _uuid(customer_id, "customer_id")
+    order_id = uuid.UUID(_uuid(order_id, "order_id")) if order_id is not None else uuid.uuid4()
+    notes = clean_text(notes, "notes", max_length=NOTES_MAX_LENGTH)
+    if payment_method is not None:
+        payment_method = clean_text(payment_method, "payment_method", max_length=100) or None
+    catalog = inventory_selectors.catalog_lookup(skus=[line["sku"] for line in clean])
+    catalog_errors(clean, catalog)
+
+    order = Order(order_id)
+    order.record(ev.ORDER_PLACED, {
+        "customer_id": customer_id, **price_lines(clean, catalog),
+        "shipping_address": address, "payment_method": payment_method, "channel": channel,
+    })
+    if notes:
+        order.require("update")
+        order.record(ev.ORDER_NOTES_CHANGED, {"notes": notes})
+    # Repository.save is the command's one transaction; no extra savepoint around it (this
+    # is the hot path).
+    recorded = repository.save(order)
+    view = _placed_view(recorded[0]) if len(recorded) == 1 else order_get(order_id=order.id)
+    transaction.on_commit(lambda: _count_placed(channel))
+    return view
+
+
+def _placed_view(event) -> OrderView:
+    """What the projection just inserted, built by the same function instead of read back
+    (two queries less on the hot path), with its lines as the prefetched `lines`."""
+    view, lines = placed_rows(event)
+    view._state.adding, view._state.db = False, "default"
+    for line in lines:
+        line._state.adding, line._state.db = False, "default"
+    prefetched = OrderLine.objects.filter(order=view).order_by("line_no")
+    prefetched._result_cache, prefetched._prefetch_done = lines, True
+    view._prefetched_objects_cache = {"lines": prefetched}
+    return view
+
+
+def _count_placed(channel: str) -> None:
+    metrics.ORDERS_PLACED.labels(channel=channel).inc()
+    metrics.ORDER_TRANSITIONS.labels(to_status=lifecycle.OrderStatus.PLACED).inc()
+
+
+def _execute(order_id, decide: Callable[[Order], None], *, expected_version: int | None = None,
+             retries: int = INTERNAL_RETRIES) -> OrderView:
+    """Load, decide (check + record), append and return the fresh view, in one transaction.
+    `decide` raising refuses the command with nothing written."""
+    order_id = uuid.UUID(_uuid(order_id, "order_id"))
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with transaction.atomic():
+                order = repository.get(order_id)
+                if expected_version is not None and order.version != expected_version:
+                    raise PreconditionFailed(details={"expected_version": expected_version,
+                                                      "current_version": order.version})
+                decide(order)
+                pending = order.pending_events
+                repository.save(order)
+                view = order_get(order_id=order_id)
+        except ConcurrencyError:
+            if expected_version is not None or attempt > retries:
+                raise
+            continue
+        targets = [lifecycle.target_status(ev.TRANSITIONS[e.event_type]) for e in pending
+                   if e.event_type in ev.TRANSITIONS]
+        # Counted once the outermost transaction commits (a rolled-back saga step counts 0).
+        transaction.on_commit(partial(_count_transitions, targets))
+        return view
+
+
+def _count_transitions(targets: list[str | None]) -> None:
+    for target in targets:
+        if target:
+            metrics.ORDER_TRANSITIONS.labels(to_status=target).inc()
+
+
+# --- customer / staff commands ---------------------------------------------------------
+def order_update(*, order_id, expected_version: int, shipping_address: dict | None = None,
+                 notes: str | None = None) -> OrderView:
+    """Change the shipping address and/or notes before shipping. `expected_version` is the
+    version the client saw (If-Match): a different current version → PreconditionFailed."""
+    address = clean_address(shipping_address) if shipping_address is not None else None
+    if notes is not None:
+        notes = clean_text(notes, "notes", max_length=NOTES_MAX_LENGTH)
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationFailed(details={"expected_version": ["An integer is required."]})
+
+    def decide(order: Order) -> None:
+        order.require("update")
+        if address is not None and address != order.shipping_address:
+            order.record(ev.SHIPPING_ADDRESS_CHANGED, {"shipping_address": address})
+        if notes is not None and notes != order.notes:
+            order.record(ev.ORDER_NOTES_CHANGED, {"notes": notes})
+
+    return _execute(order_id, decide, expected_version=expected_version)
+
+
+def order_request_cancellation(*, order_id, reason: str) -> OrderView:
+    """Record CancellationRequested; the cancellation saga reacts to it (void/refund,
+    release/restock, then order_cancel or order_reject_cancellation). A second request
+    while one is pending, or on a terminal order, is refused (409)."""
+    reason = clean_text(reason, "reason", max_length=REASON_MAX_LENGTH)
+
+    def decide(order: Order) -> None:
+        order.require("request_cancellation")
+        order.record(ev.CANCELLATION_REQUESTED, {"reason": reason})
+
+    return _execute(order_id, decide)
+
+
+def order_ship(*, order_id, carrier: str = "", tracking_number: str = "") -> OrderView:
+    """Record ShipmentCreated + OrderShipped and fulfil the stock reservation in the same
+    transaction. Repeating it on a shipped order is a no-op."""
+    carrier = clean_text(carrier, "carrier", max_length=100)
+    tracking_number = clean_text(tracking_number, "tracking_number", max_length=100)
+
+    def decide(order: Order) -> None:
+        if ev.ORDER_SHIPPED in order.seen:
+            return
+        order.require("ship")
+        inventory_services.reservation_fulfill(order_id=order.id)
+        order.record(ev.SHIPMENT_CREATED, {
+            "shipment_id": str(uuid.uuid5(_SHIPMENT_NAMESPACE, str(order.id))),
+            "carrier": carrier, "tracking_number": tracking_number,
+        })
+        order.record(ev.ORDER_SHIPPED, {})
+
+    return _execute(order_id, decide)
+
+
+def _record_once(order_id, action: str, event_type: str) -> OrderView:
+    """Run `action` recording `event_type` with no data; a repeat is a no-op."""
+
+    def decide(order: Order) -> None:
+        if event_type in order.seen:
+            return
+        order.require(action)
+        order.record(event_type, {})
+
+    return _execute(order_id, decide)
+
+
+def order_deliver(*, order_id) -> OrderView:
+    """Record OrderDelivered (shipped → delivered)."""
+    return _record_once(order_id, "deliver", ev.ORDER_DELIVERED)
+
+
+def order_complete(*, order_id) -> OrderView:
+    """Record OrderCompleted (delivered → completed)."""
+    return _record_once(order_id, "complete", ev.ORDER_COMPLETED)
+
+
+def order_confirm(*, order_id) -> OrderView:
+    """Saga: record OrderConfirmed (paid → confirmed)."""
+    return _record_once(order_id, "confirm", ev.ORDER_CONFIRMED)
+
+
+def order_archive(*, order_id, reason: str = "") -> OrderView:
+    """Hide a terminal order from default listings (OrderArchived); its events stay."""
+    reason = clean_text(reason, "reason", max_length=REASON_MAX_LENGTH)
+
+    def decide(order: Order) -> None:
+        if order.archived:
+            return
+        order.require("archive")
+        order.record(ev.ORDER_ARCHIVED, {"reason": reason})
+
+    return _execute(order_id, decide)
+
+
+# --- saga-facing commands ----------------------------------------------------------------
+def order_mark_reserved(*, order_id, reservation_id) -> OrderView:
+    reservation_id = _uuid(reservation_id, "reservation_id")
+
+    def decide(order: Order) -> None:
+        if order.reservation_id == str(reservation_id):
+            return
+        order.require("mark_reserved")
+        order.record(ev.INVENTORY_RESERVED, {"reservation_id": str(reservation_id)})
+
+    return _execute(order_id, decide)
+
+
+def order_mark_payment_authorized(*, order_id, payment_id, amount) -> OrderView:
+    def decide(order: Order) -> None:
+        if str(payment_id) in order.authorized:
+            return
+        order.require("mark_payment_authorized")
+        order.record(ev.PAYMENT_AUTHORIZED,
+                     {"payment_id": str(payment_id), "amount": str(money(amount))})
+
+    return _execute(order_id, decide)
+
+
+def order_mark_payment_captured(*, order_id, payment_id, amount) -> OrderView:
+    def decide(order: Order) -> None:
+        if order.captured_payment_id == str(payment_id):
+            return
+        order.require("mark_payment_captured")
+        order.record(ev.PAYMENT_CAPTURED,
+                     {"payment_id": str(payment_id), "amount": str(money(amount))})
+
+    return _execute(order_id, decide)
+
+
+_FAILURE_EVENTS = {"insufficient_stock": (ev.INVENTORY_RESERVATION_FAILED,
+                                          "record_reservation_failure"),
+                   "payment_declined": (ev.PAYMENT_FAILED, "record_payment_failure")}
+
+
+def order_fail(*, order_id, reason: str, code: str) -> OrderView:
+    """Record InventoryReservationFailed (code insufficient_stock) or PaymentFailed (code
+    payment_declined), then OrderFailed. Other codes record OrderFailed only."""
+    reason = clean_text(reason, "reason", max_length=REASON_MAX_LENGTH)
+    code = clean_text(code, "code", max_length=50, required=True)
+
+    def decide(order: Order) -> None:
+        if ev.ORDER_FAILED in order.seen:
+            return
+        order.require("fail")
+        if code in _FAILURE_EVENTS:
+            event_type, action = _FAILURE_EVENTS[code]
+            order.require(action)
+            order.record(event_type, {"reason": reason, "code": code})
+        order.record(ev.ORDER_FAILED, {"reason": reason, "code": code})
+
+    return _execute(order_id, decide)
+
+
+def order_record_refund(*, order_id, payment_id, amount) -> OrderView:
+    """Record RefundIssued (deduplicated per (payment_id, amount)). When the refunds of a
+    delivered or completed order without a pending cancellation reach its total, also
+    record OrderRefunded (→ refunded)."""
+    amount = money(amount)
+    if amount <= 0:
+        raise ValidationFailed(details={"amount": ["Must be greater than zero."]})
+
+    def decide(order: Order) -> None:
+        if (str(payment_id), str(amount)) in order.refunds:
+            return
+        order.require("record_refund")
+        if order.refunded_total + amount > order.total:
+            raise ValidationFailed(
+                "Refunds cannot exceed the order total.",
+                details={"amount": [f"At most {order.total - order.refunded_total} more."]})
+        order.record(ev.REFUND_ISSUED, {"payment_id": str(payment_id), "amount": str(amount)})
+        if order.refunded_total >= order.total and lifecycle.can(order.machine, "refund"):
+            order.record(ev.ORDER_REFUNDED, {})
+
+    return _execute(order_id, decide)
+
+
+def order_cancel(*, order_id, reason: str) -> OrderView:
+    """Saga: the cancellation is done (money and stock settled): OrderCancelled."""
+    reason = clean_text(reason, "reason", max_length=REASON_MAX_LENGTH)
+
+    def decide(order: Order) -> None:
+        if ev.ORDER_CANCELLED in order.seen:
+            return
+        order.require("cancel")
+        order.record(ev.ORDER_CANCELLED, {"reason": reason})
+
+    return _execute(order_id, decide)
+
+
+def order_reject_cancellation(*, order_id, reason: str) -> OrderView:
+    """Saga/staff: the pending cancellation is refused; the order is otherwise unchanged."""
+    reason = clean_text(reason, "reason", max_length=REASON_MAX_LENGTH)
+
+    def decide(order: Order) -> None:
+        if not order.cancellation_pending and order.last_cancellation_outcome in (
+                "rejected", "superseded"):
+            return
+        order.require("reject_cancellation")
+        order.record(ev.CANCELLATION_REJECTED, {"reason": reason})
+
+    return _execute(order_id, decide)
