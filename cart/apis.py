@@ -1,0 +1,230 @@
+"""Cart API. Guests use the cart without a JWT, naming it with the `X-Cart-Token` header
+(returned once, when their cart is created); a signed-in customer always gets their own cart
+(the header is ignored for them until they merge it)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cart import services
+from cart.checkout import cart_checkout
+from cart.refs import CartRef, cart_ref_for_token, cart_ref_for_user, cart_ref_new_guest
+from cart.selectors import CartView, cart_get
+from commerce.api.idempotency import idempotent_response
+from commerce.core.errors import NotFound
+
+TOKEN_HEADER = "X-Cart-Token"
+_TOKEN_PARAM = OpenApiParameter(TOKEN_HEADER, str, OpenApiParameter.HEADER, required=False,
+                                description="Guest cart token (ignored when signed in).")
+
+
+def _signed_in(request) -> bool:
+    return bool(request.user and request.user.is_authenticated)
+
+
+def _cart_ref(request, *, create_guest: bool = False) -> CartRef:
+    if _signed_in(request):
+        return cart_ref_for_user(request.user)
+    token = request.headers.get(TOKEN_HEADER)
+    if token is not None:
+        return cart_ref_for_token(token)
+    if create_guest:
+        return cart_ref_new_guest()
+    raise NotFound(f"No cart: sign in or send the {TOKEN_HEADER} header.")
+
+
+class CartLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    active = serializers.BooleanField()
+    available = serializers.IntegerField()
+    price_when_added = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                                allow_null=True)
+
+
+class CartOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(source="ref.token", allow_null=True)
+    guest = serializers.BooleanField(source="ref.is_guest")
+    lines = CartLineSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.DictField())
+    line_count = serializers.SerializerMethodField()
+    item_count = serializers.IntegerField()
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+    def get_line_count(self, obj: CartView) -> int:
+        return len(obj.lines)
+
+
+def _cart_response(ref: CartRef, *, status_code: int = status.HTTP_200_OK) -> Response:
+    response = Response(CartOutputSerializer(cart_get(cart=ref)).data, status=status_code)
+    if ref.token:
+        response[TOKEN_HEADER] = ref.token
+    return response
+
+
+class CartApi(APIView):
+    """GET the cart, POST to create a guest cart, DELETE to clear it."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[_TOKEN_PARAM], responses={200: CartOutputSerializer},
+                   tags=["cart"])
+    def get(self, request):
+        return _cart_response(_cart_ref(request))
+
+    @extend_schema(request=None, responses={201: CartOutputSerializer, 200: CartOutputSerializer},
+                   tags=["cart"])
+    def post(self, request):
+        if _signed_in(request):
+            return _cart_response(cart_ref_for_user(request.user))
+        ref = services.cart_guest_create()
+        return _cart_response(ref, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[_TOKEN_PARAM], responses={204: None}, tags=["cart"])
+    def delete(self, request):
+        services.cart_clear(cart=_cart_ref(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartItemAddApi(APIView):
+    """Add units of a sku (to its existing line, if any). A guest without a token gets a new
+    cart, whose token is in the body and the X-Cart-Token response header."""
+
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartItemAddInput"
+
+        sku = serializers.CharField(max_length=64)
+        quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
+
+    @extend_schema(parameters=[_TOKEN_PARAM], request=InputSerializer,
+                   responses={201: CartOutputSerializer}, tags=["cart"])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ref = _cart_ref(request, create_guest=True)
+        services.cart_item_add(cart=ref, **data.validated_data)
+        return _cart_response(ref, status_code=status.HTTP_201_CREATED)
+
+
+class CartItemApi(APIView):
+    """PATCH a line's quantity (0 removes it) or DELETE the line."""
+
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartItemUpdateInput"
+
+        quantity = serializers.IntegerField(min_value=0, max_value=1_000_000)
+
+    @extend_schema(parameters=[_TOKEN_PARAM], request=InputSerializer,
+                   responses={200: CartOutputSerializer}, tags=["cart"])
+    def patch(self, request, sku: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ref = _cart_ref(request)
+        services.cart_item_set_quantity(cart=ref, sku=sku, **data.validated_data)
+        return _cart_response(ref)
+
+    @extend_schema(parameters=[_TOKEN_PARAM], responses={204: None}, tags=["cart"])
+    def delete(self, request, sku: str):
+        services.cart_item_remove(cart=_cart_ref(request), sku=sku)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartMergeApi(APIView):
+    """Merge a guest cart (token in the body or the X-Cart-Token header) into the signed-in
+    customer's cart; the guest cart and its token stop existing."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartMergeInput"
+
+        token = serializers.CharField(max_length=128, required=False)
+
+    class OutputSerializer(CartOutputSerializer):  # the cart plus the merge report
+        class Meta:
+            ref_name = "CartMergeOutput"
+
+        merged = serializers.ListField(child=serializers.CharField())
+        dropped = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, tags=["cart"])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = data.validated_data.get("token") or request.headers.get(TOKEN_HEADER)
+        if not token:
+            raise serializers.ValidationError({"token": ["The guest cart token is required."]})
+        result = services.cart_merge(user=request.user, guest_token=token)
+        view = cart_get(cart=result.cart)
+        body = dict(CartOutputSerializer(view).data)
+        body["merged"], body["dropped"] = result.merged, result.dropped
+        return Response(body)
+
+
+class CheckoutApi(APIView):
+    """Turn the signed-in customer's cart into an order (prices from the catalog). Send an
+    `Idempotency-Key` to make retries replay the first answer; without one, resubmitting the
+    same cart still never creates a second order (201 first, then 200 with the same order)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartCheckoutInput"
+
+        shipping_address = serializers.DictField()
+        payment_method = serializers.CharField(max_length=100, required=False, allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartCheckoutOrder"
+
+        class LineSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "CartCheckoutOrderLine"
+
+            sku = serializers.CharField()
+            name = serializers.CharField()
+            unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+            quantity = serializers.IntegerField()
+            line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+        order_id = serializers.UUIDField()
+        status = serializers.CharField()
+        channel = serializers.CharField()
+        currency = serializers.CharField()
+        subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+        total = serializers.DecimalField(source="total_amount", max_digits=14, decimal_places=2)
+        item_count = serializers.IntegerField()
+        lines = LineSerializer(many=True, source="lines.all")
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer,
+                   responses={201: OutputSerializer, 200: OutputSerializer}, tags=["cart"])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payload = data.validated_data
+
+        def work():
+            result = cart_checkout(user=request.user, **payload)
+            code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+            return code, self.OutputSerializer(result.order).data
+
+        return idempotent_response(request, scope="cart.checkout",
+                                   owner=f"user:{request.user.pk}", payload=payload, work=work)
