@@ -5,8 +5,6 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, ClassVar, Generic, TypeVar
 
-from django.db import transaction
-
 from commerce.core.errors import NotFound
 from commerce.eventstore import store
 from commerce.eventstore.types import NewEvent, RecordedEvent
@@ -81,13 +79,12 @@ class Repository(Generic[A]):
         pending = aggregate.pending_events
         if not pending:
             return []
-        with transaction.atomic():
-            recorded = store.append(
-                aggregate_id=aggregate.id,
-                aggregate_type=aggregate.aggregate_type,
-                expected_version=aggregate.version,
-                events=pending,
-                metadata=metadata,
-            )
+        recorded = store.append(  # atomic itself: events, outbox, projections, policies
+            aggregate_id=aggregate.id,
+            aggregate_type=aggregate.aggregate_type,
+            expected_version=aggregate.version,
+            events=pending,
+            metadata=metadata,
+        )
         aggregate._mark_saved(len(recorded))
         return recorded

@@ -60,10 +60,11 @@ def append(
         )
         for i, e in enumerate(events, start=1)
     ]
+    # One savepoint (or transaction): a caller may catch ConcurrencyError and carry on. The
+    # IntegrityError is re-raised at once, so leaving this block rolls the insert back.
     with transaction.atomic():
         try:
-            with transaction.atomic():
-                Event.objects.bulk_create(rows)
+            Event.objects.bulk_create(rows)
         except IntegrityError as exc:
             if _VERSION_CONSTRAINT not in str(exc):
                 raise
