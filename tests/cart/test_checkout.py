@@ -48,18 +48,20 @@ def test_checkout_creates_one_order_at_catalog_prices_and_clears_cart(
     checked_out_before = cart_metric("checked_out")
     # when the customer checks out
     with django_capture_on_commit_callbacks(execute=True):
-        r = customer_api.post(CHECKOUT, {"shipping_address": ADDRESS, "payment_method": "card"},
-                              format="json")
+        r = customer_api.post(CHECKOUT, {"shipping_address": ADDRESS,
+                                         "payment_method": "pm_card_visa"}, format="json")
     # then one order exists, priced from the catalog now (12.00, not the 10.00 when added)
     assert r.status_code == 201, r.data
     [order] = orders_of(customer)
     assert str(order.order_id) == r.data["order_id"] == checkout_id
     assert (order.channel, order.payment_method, order.subtotal) == (
-        "cart", "card", Decimal("26.50"))
+        "cart", "pm_card_visa", Decimal("26.50"))
     assert sorted((ln["sku"], ln["quantity"], ln["unit_price"]) for ln in r.data["lines"]) == \
         sorted([(a, 2, "12.00"), (b, 1, "2.50")])
+    # answered as placed; the fulfilment saga (eager, after commit) then confirmed it
     assert (r.data["subtotal"], r.data["channel"], r.data["status"]) == (
-        "26.50", "cart", order.status)
+        "26.50", "cart", "placed")
+    assert order.status == "confirmed"
     # and the cart is gone, the checkout counted and streamed
     assert stored(cart.cart_id) == {}
     assert checkout_metric("placed") - placed_before == 1
