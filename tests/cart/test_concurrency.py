@@ -1,10 +1,8 @@
 """Concurrent cart writes with real threads against the real Redis and PostgreSQL."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from cart import services
 from cart.refs import cart_ref_for_user
@@ -12,32 +10,12 @@ from cart.selectors import cart_get
 from commerce.eventstore.models import Event
 from orders.models import OrderView
 from tests.cart.conftest import stored
+from tests.concurrency import run_together
 from tests.conftest import auth_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run_together(*funcs):
-    """Start every function at the same moment (barrier) in its own thread; return the
-    results / exceptions in order."""
-    barrier = threading.Barrier(len(funcs))
-    results: list = [None] * len(funcs)
-
-    def runner(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(funcs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
 
 
 def test_concurrent_adds_of_different_skus_keep_every_line(customer, item):

@@ -1,9 +1,7 @@
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
 
 from commerce.core.errors import ConcurrencyError, NotFound
 from commerce.eventstore import store, upcasting
@@ -11,6 +9,7 @@ from commerce.eventstore.aggregate import Repository
 from commerce.eventstore.models import Event, OutboxMessage
 from commerce.eventstore.projections import Projection, registry
 from commerce.eventstore.types import NewEvent
+from tests.concurrency import run_concurrently
 from tests.testapp.models import TallyView
 from tests.testapp.projections import Tally
 
@@ -136,32 +135,20 @@ def test_upcaster_turns_old_event_version_into_current_shape():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_writers_at_the_same_version_exactly_one_wins():
-    # given a tally at version 1, and two threads that both read it at version 1
     for _round in range(10):
+        # given a tally at version 1, and two writers that both read it at version 1
         tally = open_tally()
-        barrier = threading.Barrier(2)
-        outcomes: list[str] = []
 
-        def writer(amount, tally_id=tally.id, barrier=barrier, outcomes=outcomes):
-            try:
-                with transaction.atomic():
-                    barrier.wait(timeout=10)
-                    store.append(aggregate_id=tally_id, aggregate_type="Tally",
-                                 expected_version=1,
-                                 events=[NewEvent("TallyIncremented", {"amount": amount})])
-                outcomes.append("ok")
-            except ConcurrencyError:
-                outcomes.append("conflict")
-            finally:
-                connection.close()
+        def writer(amount, tally_id=tally.id):
+            store.append(aggregate_id=tally_id, aggregate_type="Tally", expected_version=1,
+                         events=[NewEvent("TallyIncremented", {"amount": amount})])
+            return "ok"
 
-        threads = [threading.Thread(target=writer, args=(n,)) for n in (10, 20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
-        # then exactly one append won; no event lost or duplicated
-        assert sorted(outcomes) == ["conflict", "ok"]
+        # when they append at the same instant
+        outcomes = run_concurrently([lambda: writer(10), lambda: writer(20)])
+        # then exactly one append won, the other got ConcurrencyError; nothing lost or doubled
+        assert sorted(o if o == "ok" else type(o).__name__ for o in outcomes) == [
+            "ConcurrencyError", "ok"]
         events = store.load(tally.id)
         assert [e.version for e in events] == [1, 2]
         assert TallyView.objects.get(tally_id=tally.id).total == events[1].data["amount"]

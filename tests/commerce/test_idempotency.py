@@ -1,11 +1,9 @@
-import threading
-
 import pytest
-from django.db import connection
 
 from commerce.core.errors import Conflict
 from commerce.core.idempotency import IdempotencyKeyReused, run_idempotent
 from commerce.core.models import IdempotencyRecord
+from tests.concurrency import run_concurrently
 
 
 @pytest.mark.django_db
@@ -52,26 +50,15 @@ def test_failed_work_stores_no_record_so_a_retry_runs_again():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_run_the_work_once():
     calls = []
-    barrier = threading.Barrier(8)
-    results = []
 
     def work():
         calls.append(1)
         return 201, {"n": 1}
 
     def client():
-        try:
-            barrier.wait(timeout=10)
-            results.append(run_idempotent(scope="s", owner="u", key="same", payload={"x": 1},
-                                          work=work))
-        finally:
-            connection.close()
+        return run_idempotent(scope="s", owner="u", key="same", payload={"x": 1}, work=work)
 
-    threads = [threading.Thread(target=client) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    results = run_concurrently([client] * 8)
     assert len(calls) == 1
     assert sorted(r.replayed for r in results) == [False] + [True] * 7
     assert {r.body["n"] for r in results} == {1}

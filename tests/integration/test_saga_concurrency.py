@@ -1,14 +1,13 @@
 """Two deliveries of the same step message at the same moment, on real threads against
 PostgreSQL: the saga row lock lets one advance the saga; the effect happens once."""
 
-import threading
 
 import pytest
-from django.db import connection
 
 from payments.models import Payment, PaymentOperation
 from sagas import engine
 from sagas.models import SagaInstance
+from tests.concurrency import run_concurrently
 from tests.factories import make_item
 from tests.sagas.helpers import fulfilment_saga, place, stock
 
@@ -30,20 +29,8 @@ def test_concurrent_duplicate_deliveries_advance_once(customer, settings):
         engine.run_step(str(saga.id), 1, "forward")
         app.control.purge()
         # when four deliveries of the authorize message race
-        results, barrier = [], threading.Barrier(4)
-
-        def deliver():
-            try:
-                barrier.wait()
-                results.append(engine.run_step(str(saga.id), 2, "forward"))
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=deliver) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
+        results = run_concurrently(
+            [lambda: engine.run_step(str(saga.id), 2, "forward")] * 4)
         app.control.purge()
     finally:
         app.conf.task_always_eager = True

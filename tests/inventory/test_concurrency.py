@@ -1,52 +1,25 @@
 """Real threads against the real PostgreSQL: each thread has its own connection and
 transaction, exactly as concurrent requests or workers would."""
 
-import os
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 
 from inventory import services
 from inventory.errors import InsufficientStock
 from inventory.models import Reservation
+from tests.concurrency import run_concurrently as run_threads
 from tests.factories import make_item
 from tests.inventory.helpers import levels
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The PostgreSQL server is shared (max_connections=100): cap how many buyer threads hold a
-# connection at once. Every buyer is still a real concurrent thread racing for the rows.
-DB_SLOTS = threading.BoundedSemaphore(int(os.environ.get("INVENTORY_TEST_DB_SLOTS", "20")))
-
-
 def run_concurrently(fns):
-    """Start every fn in its own thread at the same moment; return their outcomes
-    ("ok", "insufficient" or the unexpected exception) in order."""
-    barrier = threading.Barrier(len(fns))
-    outcomes: list = [None] * len(fns)
-
-    def worker(i, fn):
-        barrier.wait()
-        with DB_SLOTS:
-            try:
-                fn()
-                outcomes[i] = "ok"
-            except InsufficientStock:
-                outcomes[i] = "insufficient"
-            except Exception as exc:  # a deadlock or constraint error would land here
-                outcomes[i] = exc
-            finally:
-                connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return outcomes
+    """Outcomes in order: "ok", "insufficient", or the unexpected exception (a deadlock or
+    constraint error would land here)."""
+    return ["ok" if not isinstance(r, Exception)
+            else "insufficient" if isinstance(r, InsufficientStock) else r
+            for r in run_threads(fns)]
 
 
 def test_fifty_buyers_for_the_last_ten_units_exactly_ten_succeed():

@@ -1,41 +1,20 @@
 """Real threads against PostgreSQL (committed transactions)."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 
 from commerce.eventstore.models import Event
 from orders import services
 from orders.errors import InvalidTransition
 from orders.models import OrderView
+from tests.concurrency import run_together
 from tests.conftest import auth_client
 from tests.orders.conftest import ADDRESS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_policies")]
 
 
-def run_together(*fns):
-    """Start fns at the same moment on their own threads and DB connections."""
-    barrier = threading.Barrier(len(fns))
-    results: list = [None] * len(fns)
-
-    def runner(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we assert on
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def test_concurrent_patches_one_wins_no_lost_update(place):
