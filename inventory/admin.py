@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from commerce.core import context
+from commerce.core.admin import ReadOnlyAdminMixin
 from commerce.core.errors import DomainError
 from inventory import services
 from inventory.models import InventoryItem, Reservation, ReservationLine, StockMovement
@@ -168,25 +169,14 @@ class InventoryItemAdmin(admin.ModelAdmin):
                        "title": "Receive stock"})
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReservationLineInline(ReadOnlyMixin, admin.TabularInline):
+class ReservationLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReservationLine
     fields = ["sku", "quantity"]
     extra = 0
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "order_id", "status", "expires_at", "reason", "created_at",
                     "updated_at"]
     list_filter = ["status"]
@@ -196,7 +186,7 @@ class ReservationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "sku", "kind", "quantity", "total_delta", "reserved_delta",
                     "reason", "order_id", "actor"]
     list_filter = ["kind"]

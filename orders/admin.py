@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from commerce.accounts import roles
 from commerce.core import context
+from commerce.core.admin import ReadOnlyAdminMixin
 from commerce.core.errors import DomainError
 from orders import lifecycle, selectors, services
 from orders.models import OrderLine, OrderView
@@ -43,18 +44,11 @@ def run_action(request, order_id, action: str, data) -> bool:
     return True
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLine
     fields = ["line_no", "sku", "name", "unit_price", "quantity", "line_total"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _bulk(action):
@@ -68,7 +62,7 @@ def _bulk(action):
 
 
 @admin.register(OrderView)
-class OrderViewAdmin(admin.ModelAdmin):
+class OrderViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["order_id", "customer_email", "status", "cancellation_pending",
                     "total_amount", "currency", "item_count", "created_at", "archived"]
     list_filter = ["status", "cancellation_pending", "archived", "channel",
@@ -112,15 +106,6 @@ class OrderViewAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         if not roles.has_role(request.user, roles.SUPPORT):

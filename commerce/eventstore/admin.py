@@ -1,19 +1,11 @@
 from django.contrib import admin
 
+from commerce.core.admin import ReadOnlyAdminMixin
 from commerce.eventstore.models import Event, OutboxMessage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Events are immutable; the outbox is the relay's. Staff may look, never edit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Events are immutable; the outbox is the relay's."""
 
 
 @admin.register(Event)
