@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import percentile  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings.local")
 
 ADDRESS = {"name": "Bench Client", "line1": "1 Load Street", "city": "Berlin",
@@ -145,13 +147,6 @@ def run_clients(*, port: int, tokens: list[str], skus: list[str], seconds: float
     return {"latencies": latencies, "statuses": statuses, "elapsed": elapsed}
 
 
-def pct(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    k = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
-    return sorted_values[k]
-
-
 def run_pgbench(*, clients: int, seconds: int, scale: int) -> float | None:
     pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
     if not Path(pgbench).exists():
@@ -208,8 +203,9 @@ def main() -> None:
           f"{args.threads}, {args.lines} lines/order")
     print(f"  placed {ok} orders in {result['elapsed']:.1f}s = {ok / result['elapsed']:.1f} "
           f"orders/s; errors {errors} {dict(result['statuses'])}")
-    print(f"  latency ms: p50 {pct(lat, 50) * 1000:.1f}  p95 {pct(lat, 95) * 1000:.1f}  "
-          f"p99 {pct(lat, 99) * 1000:.1f}  mean {statistics.fmean(lat) * 1000:.1f}")
+    print(f"  latency ms: p50 {percentile(lat, 50) * 1000:.1f}  "
+          f"p95 {percentile(lat, 95) * 1000:.1f}  p99 {percentile(lat, 99) * 1000:.1f}  "
+          f"mean {statistics.fmean(lat) * 1000:.1f}")
     tps = run_pgbench(clients=args.clients, seconds=args.pgbench_seconds,
                       scale=args.pgbench_scale)
     if tps is not None:

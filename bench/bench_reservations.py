@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import percentile  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings.local")
 
 
@@ -95,7 +97,7 @@ def run_scenario(*, name: str, skus: list[str], clients: int, seconds: float,
         **stats,
         "reservations_per_s": round(stats["ok"] / elapsed, 1),
         "p50_ms": round(statistics.median(lat) * 1000, 1),
-        "p95_ms": round(lat[int(len(lat) * 0.95) - 1 if len(lat) > 1 else 0] * 1000, 1),
+        "p95_ms": round(percentile(lat, 95) * 1000, 1),
     }
 
 

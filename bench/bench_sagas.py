@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import percentile  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings.local")
 
 import django  # noqa: E402
@@ -41,11 +43,6 @@ from sagas.models import SagaInstance, SagaStatus  # noqa: E402
 
 ADDRESS = {"name": "Bench", "line1": "1 Main St", "city": "Springfield",
            "postal_code": "12345", "country": "US"}
-
-
-def percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))]
 
 
 def main() -> None:
@@ -116,8 +113,8 @@ def main() -> None:
     span = (max(r["finished_at"] for r in done) - min(r["created_at"] for r in rows)
             ).total_seconds()
     print(f"completed sagas/s: {len(done) / span:.1f}  ({len(done)} in {span:.2f} s)")
-    print(f"placement → confirmation: p50 {percentile(latencies, 0.5) * 1000:.0f} ms  "
-          f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms  "
+    print(f"placement → confirmation: p50 {percentile(latencies, 50) * 1000:.0f} ms  "
+          f"p99 {percentile(latencies, 99) * 1000:.0f} ms  "
           f"mean {statistics.mean(latencies) * 1000:.0f} ms")
 
 

@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import percentile  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings.local")
 
 import django  # noqa: E402
@@ -21,11 +23,6 @@ import django  # noqa: E402
 django.setup()
 
 from cart import store  # noqa: E402
-
-
-def _percentile(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))]
 
 
 def run(name: str, ops: int, threads: int, fn) -> None:
@@ -50,8 +47,8 @@ def run(name: str, ops: int, threads: int, fn) -> None:
         th.join()
     elapsed = time.perf_counter() - started
     print(f"{name:<28} {len(timings):>6} ops  {len(timings) / elapsed:>8.0f} ops/s  "
-          f"p50 {_percentile(timings, 0.5) * 1000:.2f} ms  "
-          f"p99 {_percentile(timings, 0.99) * 1000:.2f} ms")
+          f"p50 {percentile(timings, 50) * 1000:.2f} ms  "
+          f"p99 {percentile(timings, 99) * 1000:.2f} ms")
 
 
 def main() -> None:
