@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/commerce
 REDIS_URL ?= redis://127.0.0.1:6379/0
 PORT ?= 8000
+# Every process (gunicorn workers, Celery workers) writes its metrics here; /metrics adds them up.
+PROMETHEUS_MULTIPROC_DIR ?= /tmp/commerce-metrics-$(PORT)
 export DATABASE_URL REDIS_URL
 
 .PHONY: run test install services db migrate seed lint bench clean
@@ -34,8 +36,9 @@ seed: migrate
 run: seed
 	$(PY) manage.py collectstatic --noinput -v 0
 	@echo "API on http://127.0.0.1:$(PORT)/api/docs/  admin on http://127.0.0.1:$(PORT)/admin/"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/gunicorn commerce.wsgi:application --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - & \
+	@rm -rf $(PROMETHEUS_MULTIPROC_DIR) && mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
+	@export PROMETHEUS_MULTIPROC_DIR=$(PROMETHEUS_MULTIPROC_DIR); trap 'kill 0' INT TERM EXIT; \
+	$(VENV)/bin/gunicorn commerce.wsgi:application --bind 127.0.0.1:$(PORT) --config deploy/gunicorn.conf.py & \
 	$(VENV)/bin/celery -A commerce worker --loglevel=INFO --concurrency=2 & \
 	$(VENV)/bin/celery -A commerce beat --loglevel=INFO --schedule=/tmp/commerce-celerybeat-schedule & \
 	wait

@@ -4,6 +4,7 @@ schedule is declared here so it is versioned with the code that it runs."""
 import os
 
 from celery import Celery, signals
+from prometheus_client import multiprocess
 
 from commerce.core import context
 
@@ -67,3 +68,23 @@ def _unbind_context(task_id=None, **_):
     cm = _bound.pop(task_id, None)
     if cm is not None:
         cm.__exit__(None, None, None)
+
+
+# --- metrics: worker processes share PROMETHEUS_MULTIPROC_DIR with the web processes ----
+@signals.worker_process_shutdown.connect
+def _mark_metrics_process_dead(pid=None, **_):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid or os.getpid())
+
+
+@signals.worker_ready.connect
+def _serve_worker_metrics(**_):
+    """Where workers run apart from the web (a Kubernetes pod), CELERY_METRICS_PORT serves
+    this host's aggregated metrics for Prometheus to scrape."""
+    port = os.environ.get("CELERY_METRICS_PORT")
+    if port and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import CollectorRegistry, start_http_server
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        start_http_server(int(port), registry=registry)

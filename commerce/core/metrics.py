@@ -1,5 +1,9 @@
 """Business metrics, exported at /metrics next to django-prometheus' own. Declared in one
-place so names stay consistent; every app increments these, none declares its own."""
+place so names stay consistent; every app increments these, none declares its own.
+
+Web and Celery processes increment them, so with PROMETHEUS_MULTIPROC_DIR set (make run,
+docker compose) every process writes to that directory and /metrics adds them up
+(prometheus-client multiprocess mode); gauges declare how processes combine."""
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -11,7 +15,8 @@ EVENT_CONFLICTS = Counter(
 )
 OUTBOX_PUBLISHED = Counter("commerce_outbox_published_total", "Outbox rows published")
 OUTBOX_FAILURES = Counter("commerce_outbox_failures_total", "Outbox publish failures")
-OUTBOX_PENDING = Gauge("commerce_outbox_pending", "Unpublished outbox rows at last relay")
+OUTBOX_PENDING = Gauge("commerce_outbox_pending", "Unpublished outbox rows at last relay",
+                       multiprocess_mode="mostrecent")
 
 ORDERS_PLACED = Counter("commerce_orders_placed_total", "Orders placed", ["channel"])
 ORDER_TRANSITIONS = Counter(
