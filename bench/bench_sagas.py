@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/commerce_sagas \
     REDIS_URL=redis://127.0.0.1:6379/4 \
-    python bench/bench_sagas.py [--orders 100] [--workers 2] [--concurrency 2] [--timeout 300]
+    python bench/bench_sagas.py [--orders 100] [--workers 2] [--concurrency 2] [--rate 0]
 
 Migrates the configured database, creates a throw-away customer and sku, starts `--workers`
 worker processes (`celery -A commerce worker`, prefork with `--concurrency` each), places
@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="orders placed per second (0: all at once, a burst)")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -73,12 +75,18 @@ def main() -> None:
         for i in range(args.workers)
     ]
     try:
-        time.sleep(3)  # let the workers connect before the clock starts
+        # Start the clock only once every worker answers: boot time is not saga time.
+        ready_by = time.monotonic() + 120
+        while len(celery_app.control.ping(timeout=1.0) or []) < args.workers:
+            if time.monotonic() > ready_by:
+                raise SystemExit("workers did not become ready within 120 s")
         print(f"placing {args.orders} orders with {args.workers} worker(s) × "
               f"{args.concurrency} …")
         order_ids = []
         placing = time.perf_counter()
-        for _ in range(args.orders):
+        for n in range(args.orders):
+            if args.rate:  # paced: latency below saturation instead of queueing behind a burst
+                time.sleep(max(0.0, placing + n / args.rate - time.perf_counter()))
             order = order_place(customer_id=customer.id, lines=[{"sku": sku, "quantity": 1}],
                                 shipping_address=ADDRESS, payment_method="pm_card_visa")
             order_ids.append(order.order_id)

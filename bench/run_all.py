@@ -22,7 +22,8 @@ BENCHMARKS = {
     "reservations": ["bench/bench_reservations.py", "--clients", "8", "--seconds", "3"],
     "orders": ["bench/bench_orders.py", "--clients", "8", "--seconds", "10",
                "--pgbench-seconds", "10"],
-    "sagas": ["bench/bench_sagas.py", "--orders", "100"],
+    "sagas": ["bench/bench_sagas.py", "--orders", "100"],  # a burst: throughput
+    "sagas-paced": ["bench/bench_sagas.py", "--orders", "50", "--rate", "5"],  # latency
     "cart": ["bench/cart_bench.py", "--ops", "2000", "--threads", "4"],
 }
 
