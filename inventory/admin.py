@@ -8,7 +8,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from commerce.core import context
 from commerce.core.admin import ReadOnlyAdminMixin
 from commerce.core.errors import DomainError
 from inventory import services
@@ -130,22 +129,21 @@ class InventoryItemAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        with context.bind(actor=context.actor_label(request.user)):
-            if change:
-                item = services.item_update(
-                    sku=obj.sku, name=data["name"], price=data["price"],
-                    currency=data["currency"], active=data["active"],
-                    low_stock_threshold=data["low_stock_threshold"],
-                    reorder_point=data["reorder_point"],
-                    reorder_quantity=data["reorder_quantity"])
-            else:
-                item = services.item_create(
-                    sku=data["sku"], product_id=data["product_id"], name=data["name"],
-                    price=data["price"], currency=data["currency"], active=data["active"],
-                    total_quantity=data["total_quantity"],
-                    low_stock_threshold=data["low_stock_threshold"],
-                    reorder_point=data["reorder_point"],
-                    reorder_quantity=data["reorder_quantity"])
+        if change:
+            item = services.item_update(
+                sku=obj.sku, name=data["name"], price=data["price"],
+                currency=data["currency"], active=data["active"],
+                low_stock_threshold=data["low_stock_threshold"],
+                reorder_point=data["reorder_point"],
+                reorder_quantity=data["reorder_quantity"])
+        else:
+            item = services.item_create(
+                sku=data["sku"], product_id=data["product_id"], name=data["name"],
+                price=data["price"], currency=data["currency"], active=data["active"],
+                total_quantity=data["total_quantity"],
+                low_stock_threshold=data["low_stock_threshold"],
+                reorder_point=data["reorder_point"],
+                reorder_quantity=data["reorder_quantity"])
         obj.pk = obj.id = item.id
         obj.sku = item.sku
 
@@ -155,9 +153,8 @@ class InventoryItemAdmin(admin.ModelAdmin):
         form = ReceiveStockForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             try:
-                with context.bind(actor=context.actor_label(request.user)):
-                    for item in items:
-                        services.stock_receive(sku=item.sku, **form.cleaned_data)
+                for item in items:
+                    services.stock_receive(sku=item.sku, **form.cleaned_data)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return None

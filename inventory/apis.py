@@ -15,7 +15,6 @@ from commerce.accounts import roles
 from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination
 from commerce.api.permissions import IsInventoryStaff
-from commerce.core import context
 from inventory import selectors, services
 from inventory.errors import ItemNotFound
 from inventory.validation import MAX_QUANTITY, SKU_PATTERN
@@ -33,10 +32,6 @@ def paginate(view: APIView, request, queryset, serializer_cls) -> Response:
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_cls(page, many=True).data)
 
-
-def as_actor(request):
-    """Record the authenticated user as the actor of the events this request appends."""
-    return context.bind(actor=context.actor_label(request.user))
 
 
 # --- serializers shared by several views (outputs only) ----------------------------------
@@ -135,8 +130,7 @@ class ItemCollectionApi(APIView):
         data.is_valid(raise_exception=True)
 
         def work():
-            with as_actor(request):
-                item = services.item_create(**data.validated_data)
+            item = services.item_create(**data.validated_data)
             return status.HTTP_201_CREATED, ItemStaffOutput(item).data
 
         return idempotent_response(request, scope="inventory.item_create",
@@ -175,8 +169,7 @@ class ItemDetailApi(APIView):
     def patch(self, request, sku: str):
         data = self.UpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with as_actor(request):
-            item = services.item_update(sku=sku, **data.validated_data)
+        item = services.item_update(sku=sku, **data.validated_data)
         return Response(ItemStaffOutput(item).data)
 
 
@@ -193,8 +186,7 @@ class ItemReceiveApi(APIView):
     def post(self, request, sku: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with as_actor(request):
-            item = services.stock_receive(sku=sku, **data.validated_data)
+        item = services.stock_receive(sku=sku, **data.validated_data)
         return Response(ItemStaffOutput(item).data)
 
 
@@ -215,8 +207,7 @@ class ItemAdjustApi(APIView):
     def post(self, request, sku: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with as_actor(request):
-            item = services.stock_adjust(sku=sku, **data.validated_data)
+        item = services.stock_adjust(sku=sku, **data.validated_data)
         return Response(ItemStaffOutput(item).data)
 
 

@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from commerce.accounts import roles
 from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination
-from commerce.core import context
 from commerce.core.errors import DomainError, ErrorCode, PreconditionFailed
 from orders import lifecycle, selectors, services
 from orders.lifecycle import OrderStatus
@@ -41,10 +40,6 @@ def is_staff(request) -> bool:
 def owner_filter(request):
     """None for staff (all orders), else the caller's id."""
     return None if is_staff(request) else request.user.pk
-
-
-def actor(request):
-    return context.bind(actor=context.actor_label(request.user))
 
 
 def etag(order) -> str:
@@ -225,12 +220,11 @@ class OrderCreateApi(APIView):
         args = data.validated_data
 
         def work():
-            with actor(request):
-                order = services.order_place(
-                    customer_id=request.user.pk, order_id=uuid.uuid4(),
-                    lines=[dict(line) for line in args["lines"]],
-                    shipping_address=args["shipping_address"],
-                    payment_method=args.get("payment_method"), notes=args.get("notes", ""))
+            order = services.order_place(
+                customer_id=request.user.pk, order_id=uuid.uuid4(),
+                lines=[dict(line) for line in args["lines"]],
+                shipping_address=args["shipping_address"],
+                payment_method=args.get("payment_method"), notes=args.get("notes", ""))
             return 201, OrderDetailSerializer(order, context={"staff": is_staff(request)}).data
 
         response = idempotent_response(request, scope="orders.create", owner=str(request.user.pk),
@@ -273,9 +267,8 @@ class OrderUpdateApi(APIView):
         data = OrderUpdateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = expected_version(request)
-        with actor(request):
-            order = services.order_update(order_id=order_id, expected_version=version,
-                                          **data.validated_data)
+        order = services.order_update(order_id=order_id, expected_version=version,
+                                      **data.validated_data)
         return render(request, order)
 
 
@@ -287,8 +280,7 @@ class OrderArchiveApi(APIView):
         selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
         if not is_staff(request):
             raise PermissionDenied("Only staff can archive orders.")
-        with actor(request):
-            services.order_archive(order_id=order_id)
+        services.order_archive(order_id=order_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -306,9 +298,8 @@ class OrderCancelApi(APIView):
         selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
         data = OrderCancelApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with actor(request):
-            order = services.order_request_cancellation(order_id=order_id,
-                                                        **data.validated_data)
+        order = services.order_request_cancellation(order_id=order_id,
+                                                    **data.validated_data)
         return render(request, order, status_code=status.HTTP_202_ACCEPTED)
 
 

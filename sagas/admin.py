@@ -45,13 +45,12 @@ class SagaInstanceAdmin(admin.ModelAdmin):
 
     def _apply(self, request, queryset, fn, done: str):
         ok = 0
-        with context.bind(actor=context.actor_label(request.user)):
-            for saga in queryset:
-                try:
-                    fn(saga)
-                    ok += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{saga.id}: {exc.message}", messages.ERROR)
+        for saga in queryset:
+            try:
+                fn(saga)
+                ok += 1
+            except DomainError as exc:
+                self.message_user(request, f"{saga.id}: {exc.message}", messages.ERROR)
         if ok:
             self.message_user(request, f"{ok} saga(s) {done}.", messages.SUCCESS)
 

@@ -154,8 +154,6 @@ def _reset_step(saga: SagaInstance) -> None:
         status=StepStatus.SUCCEEDED).update(attempts=0)
 
 
-
-
 def cancellation_decide(*, order_id: UUID, approve: bool, reason: str = "",
                         actor: str | None = None) -> SagaInstance:
     """Approve or reject the order's cancellation that waits for approval."""

@@ -9,6 +9,8 @@ from contextvars import ContextVar
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 _causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)
 _actor: ContextVar[str | None] = ContextVar("actor", default=None)
+# The HTTP request being served: its user is the actor unless one is bound explicitly.
+_request: ContextVar[object | None] = ContextVar("request", default=None)
 
 
 def correlation_id() -> str:
@@ -21,8 +23,26 @@ def current() -> dict:
     return {
         "correlation_id": _correlation_id.get(),
         "causation_id": _causation_id.get(),
-        "actor": _actor.get(),
+        "actor": _actor.get() or _request_actor(),
     }
+
+
+def _request_actor() -> str | None:
+    # Read lazily, at the time of use: DRF authenticates (JWT) inside the view and then
+    # sets the user on the underlying HttpRequest; the admin's user comes from the session.
+    request = _request.get()
+    return actor_label(getattr(request, "user", None)) if request is not None else None
+
+
+@contextmanager
+def bind_request(request):
+    """Make the request's user the actor of everything done while serving it (events,
+    tasks), so no view has to remember to."""
+    token = _request.set(request)
+    try:
+        yield
+    finally:
+        _request.reset(token)
 
 
 @contextmanager

@@ -18,7 +18,7 @@ class CorrelationIdMiddleware:
     def __call__(self, request):
         incoming = request.META.get(self.header, "")
         cid = incoming if _VALID.match(incoming) else str(uuid.uuid4())
-        with context.bind(correlation_id=cid):
+        with context.bind(correlation_id=cid), context.bind_request(request):
             response = self.get_response(request)
         response["X-Correlation-ID"] = cid
         return response

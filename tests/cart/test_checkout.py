@@ -62,6 +62,9 @@ def test_checkout_creates_one_order_at_catalog_prices_and_clears_cart(
     assert (r.data["subtotal"], r.data["channel"], r.data["status"]) == (
         "26.50", "cart", "placed")
     assert order.status == "confirmed"
+    # and the customer is the recorded actor of the placement (bound by the request itself)
+    placed = Event.objects.get(aggregate_id=order.order_id, event_type="OrderPlaced")
+    assert placed.actor == f"user:{customer.pk}"
     # and the cart is gone, the checkout counted and streamed
     assert stored(cart.cart_id) == {}
     assert checkout_metric("placed") - placed_before == 1
