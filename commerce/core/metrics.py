@@ -41,3 +41,15 @@ SAGA_STEP_SECONDS = Histogram(
     "commerce_saga_step_seconds", "Saga step duration", ["saga_type", "step"]
 )
 PAYMENTS = Counter("commerce_payments_total", "Payment gateway calls", ["action", "outcome"])
+
+# Outbound calls to third parties (commerce/core/http.py), by adapter and outcome
+# (ok, refused, timeout, connect_error, server_error).
+EXTERNAL_CALLS = Counter(
+    "commerce_external_calls_total", "Calls to external services", ["service", "operation",
+                                                                     "outcome"]
+)
+EXTERNAL_CALL_SECONDS = Histogram(
+    "commerce_external_call_seconds", "Latency of calls to external services",
+    ["service", "operation"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
