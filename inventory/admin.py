@@ -12,7 +12,13 @@ from commerce.core.admin import ReadOnlyAdminMixin
 from commerce.core.errors import DomainError
 from inventory import services
 from inventory.models import InventoryItem, Reservation, ReservationLine, StockMovement
-from inventory.validation import MAX_QUANTITY, SKU_PATTERN
+from inventory.validation import (
+    MAX_QUANTITY,
+    PRODUCT_ID_MAX_LENGTH,
+    PRODUCT_ID_PATTERN,
+    SKU_MAX_LENGTH,
+    SKU_PATTERN,
+)
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -37,8 +43,8 @@ class InventoryItemForm(forms.ModelForm):
     """Catalog fields live on the Product row; the form shows them beside the stock
     settings and InventoryItemAdmin.save_model hands everything to the services."""
 
-    sku = forms.RegexField(SKU_PATTERN, max_length=64)
-    product_id = forms.UUIDField()
+    sku = forms.RegexField(SKU_PATTERN, max_length=SKU_MAX_LENGTH)
+    product_id = forms.RegexField(PRODUCT_ID_PATTERN, max_length=PRODUCT_ID_MAX_LENGTH)
     name = forms.CharField(max_length=200)
     price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     currency = forms.RegexField(r"^[A-Z]{3}$", initial="USD")

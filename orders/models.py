@@ -76,7 +76,7 @@ class OrderLine(models.Model):
     order = models.ForeignKey(OrderView, on_delete=models.CASCADE, related_name="lines",
                               db_column="order_id")
     line_no = models.PositiveSmallIntegerField()
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(max_length=255)
     name = models.CharField(max_length=200)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()

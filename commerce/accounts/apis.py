@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -6,6 +6,22 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from commerce.accounts.services import user_register
+from commerce.api.schema import errors
+
+
+class TokenPairSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "TokenPair"
+
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class AccessTokenSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "AccessToken"
+
+    access = serializers.CharField()
 
 
 class RegisterApi(APIView):
@@ -22,21 +38,30 @@ class RegisterApi(APIView):
         email = serializers.EmailField()
         full_name = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=["auth"])
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, **errors(409)},
+                   tags=["auth"])
     def post(self, request):
+        """Create a customer account (409 `email_taken`). An email a guest checked out with
+        registers as usual: the account takes over the guest's orders."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_register(**data.validated_data)
         return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(post=extend_schema(responses={200: TokenPairSerializer, **errors(401)},
+                                       tags=["auth"]))
 class TokenObtainApi(TokenObtainPairView):
     """`email` + `password` → `access` + `refresh`."""
 
     authentication_classes: list = []
 
 
+@extend_schema_view(post=extend_schema(responses={200: AccessTokenSerializer, **errors(401)},
+                                       tags=["auth"]))
 class TokenRefreshApi(TokenRefreshView):
+    """A valid `refresh` token → a new `access` token."""
+
     authentication_classes: list = []
 
 
