@@ -109,7 +109,10 @@ class _FlexibleDateTime(serializers.Field):
             raise serializers.ValidationError("An ISO 8601 date or datetime.") from None
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed, dt.UTC)
-        return parsed
+        try:  # in UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            raise serializers.ValidationError("An ISO 8601 date or datetime.") from None
 
 
 # --- operations ----------------------------------------------------------------------------
