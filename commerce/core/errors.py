@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     PAYMENT_GATEWAY_TIMEOUT = "payment_gateway_timeout"
     INVALID_PAYMENT_STATE = "invalid_payment_state"
     INVALID_SAGA_STATE = "invalid_saga_state"
+    REFUND_EXCEEDS_REFUNDABLE = "refund_exceeds_refundable"
 
 
 class DomainError(Exception):
