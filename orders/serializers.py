@@ -19,7 +19,7 @@ API_ACTIONS = (
     ("complete", "complete", SUPPORT),  # POST /orders/{id}/complete/
     ("reject_cancellation", "approve_cancellation", SUPPORT),  # POST …/cancel/approve/
     ("reject_cancellation", "reject_cancellation", SUPPORT),  # POST …/cancel/reject/
-    ("record_refund", "refund", SUPPORT),  # POST /orders/{id}/refunds/
+    ("request_refund", "refund", SUPPORT),  # POST /orders/{id}/refunds/
     ("archive", "archive", SUPPORT),  # DELETE /orders/{id}/
 )
 

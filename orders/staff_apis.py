@@ -1,15 +1,20 @@
-"""Staff actions on an order (support role): ship, deliver, complete. Each calls the same
-service as the back office; repeating an action whose effect is recorded answers the order
-unchanged (the services are idempotent), so a support tool may retry freely."""
+"""Staff actions on an order (support role): ship, deliver, complete, refund. Each calls the
+same service as the back office; repeating an action whose effect is recorded answers the
+order unchanged (the services are idempotent), so a support tool may retry freely."""
 
-from drf_spectacular.utils import extend_schema
+import uuid
+from decimal import Decimal
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from commerce.api.idempotency import idempotent_response
 from commerce.api.permissions import IsSupportStaff
 from commerce.api.schema import errors
+from commerce.core.errors import ValidationFailed
 from orders import services
-from orders.access import api_action_names, order_for_request
+from orders.access import api_action_names, callers, order_for_request
 from orders.apis import TAGS, render
 from orders.serializers import OrderDetailSerializer
 
@@ -62,3 +67,64 @@ class OrderCompleteApi(_NoInputActionApi):
     """Complete a delivered order (OrderCompleted)."""
 
     service = staticmethod(services.order_complete)
+
+
+IDEMPOTENCY_KEY_REQUIRED = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+    description="1–255 characters; the refund's identity. A retry with the same key and "
+                "body answers the first response; another body → 422.")
+_REFUND_NAMESPACE = uuid.UUID("5b8f2c1d-7e4a-4f09-9a3c-2d6e8b1f0c47")
+
+
+class OrderRefundApi(APIView):
+    """Refund part or all of what was captured, with a reason (support). Requires an
+    `Idempotency-Key`: the refund's id derives from it, so a retry never refunds twice. The
+    refund saga calls the payment processor: the answer is 202, and the outcome shows as
+    `refunded_amount` on the order and RefundIssued / RefundFailed in its events."""
+
+    permission_classes = [IsSupportStaff]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderRefundInput"
+
+        amount = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                          min_value=Decimal("0.01"))
+        reason = serializers.CharField(max_length=500)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderRefund"
+
+        refund_id = serializers.UUIDField()
+        amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+        reason = serializers.CharField()
+        status = serializers.ChoiceField(choices=["requested"])
+        order = OrderDetailSerializer()
+
+    @extend_schema(tags=TAGS, request=InputSerializer, parameters=[IDEMPOTENCY_KEY_REQUIRED],
+                   responses={202: OutputSerializer, **errors(409, 422)})
+    def post(self, request, order_id):
+        order_for_request(request, order_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get(IDEMPOTENCY_KEY_REQUIRED.name)
+        if not key:
+            raise ValidationFailed("A refund needs an Idempotency-Key.", details={
+                "Idempotency-Key": ["Required: it makes the refund safe to retry."]})
+        refund_id = uuid.uuid5(_REFUND_NAMESPACE, f"{order_id}:{key}")
+        args = data.validated_data
+
+        def work():
+            with api_action_names(request, order_id):
+                order = services.order_request_refund(
+                    order_id=order_id, amount=args["amount"], reason=args["reason"],
+                    refund_id=refund_id)
+            body = self.OutputSerializer({
+                "refund_id": refund_id, "amount": args["amount"], "reason": args["reason"],
+                "status": "requested", "order": order}, context={
+                "callers": callers(request, order)}).data
+            return 202, body
+
+        return idempotent_response(request, scope="orders.refund", owner=str(order_id),
+                                   payload=request.data, work=work)

@@ -12,4 +12,5 @@ urlpatterns = [
     path(f"{ORDER}ship/", staff_apis.OrderShipApi.as_view(), name="order-ship"),
     path(f"{ORDER}deliver/", staff_apis.OrderDeliverApi.as_view(), name="order-deliver"),
     path(f"{ORDER}complete/", staff_apis.OrderCompleteApi.as_view(), name="order-complete"),
+    path(f"{ORDER}refunds/", staff_apis.OrderRefundApi.as_view(), name="order-refunds"),
 ]

@@ -105,6 +105,13 @@ def test_every_operation_succeeds_as_documented(walk, people, django_capture_on_
     walk("post", f"{ORDER}deliver/", 200, user=support, path=ids)
     walk("post", f"{ORDER}complete/", 200, user=support, path=ids)
     walk("post", f"{ORDER}complete/", 200, user=support, path=ids)  # a retry: same answer
+    refund = {"amount": "4.00", "reason": "scratched box"}
+    with django_capture_on_commit_callbacks(execute=True):  # the refund saga refunds
+        walk("post", f"{ORDER}refunds/", 202, user=support, path=ids, body=refund,
+             headers={"Idempotency-Key": "refund-1"})
+    walk("post", f"{ORDER}refunds/", 409, user=support, path=ids,  # beyond what is left
+         body={"amount": "6.01", "reason": "more"}, headers={"Idempotency-Key": "refund-2"})
+    assert walk("get", ORDER, 200, user=support, path=ids).json()["refunded_amount"] == "4.00"
     for decision, template in (("reject", f"{ORDER}cancel/reject/"),
                                ("approve", f"{ORDER}cancel/approve/")):
         with django_capture_on_commit_callbacks(execute=True):
