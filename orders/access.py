@@ -12,6 +12,7 @@ from django.utils.crypto import salted_hmac
 from rest_framework.exceptions import NotAuthenticated
 
 from commerce.accounts import roles
+from commerce.core.errors import NotFound
 from orders import selectors
 from orders.errors import InvalidTransition
 from orders.serializers import API_ACTIONS, OWNER, SUPPORT, api_actions
@@ -54,9 +55,12 @@ def owner_filter(request):
 def order_for_request(request, order_id, *, token_allowed: bool = False):
     """The order if the caller may see it; NotFound otherwise (ids are not probeable).
     With `token_allowed`, a valid X-Order-Token grants access without signing in."""
-    if token_allowed and _token_valid(order_id, request.headers.get(TOKEN_HEADER)):
+    token = request.headers.get(TOKEN_HEADER) if token_allowed else None
+    if token is not None and _token_valid(order_id, token):
         return selectors.order_get(order_id=order_id)
     if not _signed_in(request):
+        if token is not None:  # a wrong token: as if the order did not exist
+            raise NotFound("Order not found.")
         raise NotAuthenticated()
     return selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
 
