@@ -1,6 +1,14 @@
-from django.contrib import admin
+"""Payments back office: read-only (money moves only through the payment services, i.e.
+the sagas). Each payment shows its customer; declined attempts, which leave no payment
+(the processor refused before anything was held), are listed from the orders they failed."""
 
-from payments.models import Payment, PaymentOperation
+from django.contrib import admin
+from django.db.models import OuterRef, Subquery
+
+from commerce.accounts import roles
+from commerce.core.admin import ReadOnlyAdminMixin, compact_id_html
+from orders.models import OrderView
+from payments.models import DeclinedPaymentAttempt, Payment, PaymentOperation
 
 
 class PaymentOperationInline(admin.TabularInline):
@@ -18,15 +26,62 @@ class PaymentOperationInline(admin.TabularInline):
 class PaymentAdmin(admin.ModelAdmin):
     """Read-only: money moves only through the payment services (sagas)."""
 
-    list_display = ["id", "order_id", "status", "amount_authorized", "amount_captured",
-                    "amount_refunded", "currency", "payment_method", "created_at"]
+    list_display = ["short_id", "short_order_id", "customer_email", "status",
+                    "amount_authorized", "amount_captured", "amount_refunded", "currency",
+                    "payment_method", "created_at"]
     list_filter = ["status", "payment_method"]
     search_fields = ["=id", "=order_id", "gateway_reference"]
     inlines = [PaymentOperationInline]
     readonly_fields = [f.name for f in Payment._meta.fields]
+
+    def get_queryset(self, request):
+        customer = OrderView.objects.filter(pk=OuterRef("order_id")).values("customer__email")
+        return super().get_queryset(request).annotate(customer_email=Subquery(customer[:1]))
+
+    @admin.display(description="payment", ordering="id")
+    def short_id(self, obj):
+        return compact_id_html(obj.id)
+
+    @admin.display(description="order", ordering="order_id")
+    def short_order_id(self, obj):
+        return compact_id_html(obj.order_id)
+
+    @admin.display(description="customer", ordering="customer_email")
+    def customer_email(self, obj):
+        return obj.customer_email or "-"
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DeclinedPaymentAttempt)
+class DeclinedPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["short_order_id", "customer_email", "total_amount", "currency",
+                    "payment_method", "failure_reason", "updated_at"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__email"]
+    search_help_text = "Part of the customer's email."
+    ordering = ["-updated_at"]
+    fields = ["order_id", "customer_email", "total_amount", "currency", "payment_method",
+              "failure_reason", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(failure_code="payment_declined")
+
+    def has_view_permission(self, request, obj=None):
+        return roles.has_role(request.user, *roles.ALL)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description="order", ordering="order_id")
+    def short_order_id(self, obj):
+        return compact_id_html(obj.order_id)
+
+    @admin.display(description="customer", ordering="customer__email")
+    def customer_email(self, obj):
+        return obj.customer.email

@@ -8,6 +8,8 @@ import uuid
 
 from django.db import models
 
+from orders.models import OrderView
+
 
 class PaymentStatus(models.TextChoices):
     AUTHORIZED = "authorized"
@@ -71,3 +73,12 @@ class PaymentOperation(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount}"
+
+
+class DeclinedPaymentAttempt(OrderView):
+    """Back-office view of orders whose payment the processor declined (no Payment row
+    exists for them): the order read model, filtered by its admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "declined payment attempt"
