@@ -18,6 +18,7 @@ from commerce.core.admin import ReadOnlyAdminMixin, actor_emails, compact_id_htm
 from commerce.core.errors import DomainError, ValidationFailed
 from orders import lifecycle, selectors, services
 from orders.models import OrderLine, OrderView
+from orders.serializers import OWNER, SUPPORT, api_actions
 
 # Staff actions offered in the back office → (label, service call(order_id, POST data)).
 STAFF_ACTIONS = {
@@ -146,7 +147,8 @@ class OrderViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="allowed actions")
     def allowed_actions(self, obj):
-        return ", ".join(lifecycle.allowed_actions(obj.lifecycle())) or "-"
+        # The API's names (what a support tool would call), as the API lists them.
+        return ", ".join(api_actions(obj, callers=frozenset({OWNER, SUPPORT}))) or "-"
 
     @admin.display(description="event history")
     def event_history(self, obj):

@@ -32,15 +32,16 @@ def actor_emails(labels) -> dict[str, str]:
 
     from django.contrib.auth import get_user_model
 
+    labels = {lb for lb in labels if lb}
     ids = {}
-    for label in {lb for lb in labels if lb}:
+    for label in labels:
         if label.startswith("user:"):
             with contextlib.suppress(ValueError):
                 ids[label] = uuid.UUID(label[5:])
     emails = dict(get_user_model().objects.filter(pk__in=ids.values())
                   .values_list("pk", "email")) if ids else {}
     return {label: emails.get(ids[label], label) if label in ids else label
-            for label in {lb for lb in labels if lb}}
+            for label in labels}
 
 
 

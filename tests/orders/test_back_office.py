@@ -72,7 +72,9 @@ def test_event_history_is_formatted_json_with_actor_emails(support, support_user
     page = support.get(f"{CHANGELIST}{order.order_id}/change/").text
     assert "&quot;carrier&quot;: &quot;UPS&quot;" in page  # JSON, not a Python dict
     assert "{&#x27;" not in page
-    assert support_user.email in page and f"user:{support_user.id}" not in page
+    history = page.split('class="event-history"')[1]
+    assert f"<td>{support_user.email}</td>" in history
+    assert f"user:{support_user.id}" not in page
 
 
 def test_lists_show_compact_ids(support, place, no_policies):
@@ -103,3 +105,11 @@ def test_receiving_stock_writes_a_log_entry(make_staff):
         "action": "receive_stock", "_selected_action": [item.pk], "apply": "1",
         "quantity": 7, "reason": "delivery 42"})
     assert log_messages(item.pk) == ["Received 7 units. delivery 42"]
+
+
+def test_admin_refund_names_the_staff_member(support, support_user, place, no_policies):
+    order = advance(place(), "delivered")
+    support.post(f"{CHANGELIST}{order.order_id}/transition/request_refund/",
+                 {"amount": "1.00", "reason": "r", "refund_id": ""})
+    event = Event.objects.get(aggregate_id=order.order_id, event_type="RefundRequested")
+    assert event.actor == f"user:{support_user.id}"
