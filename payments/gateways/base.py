@@ -56,3 +56,8 @@ class PaymentGateway(abc.ABC):
     @abc.abstractmethod
     def refund(self, *, reference: str, amount: Decimal,
                idempotency_key: str) -> GatewayResult: ...
+
+    @abc.abstractmethod
+    def find_authorization(self, *, idempotency_key: str) -> GatewayResult | None:
+        """The authorization the processor made for this key, if any (reconciliation after
+        a crash: asks without authorizing anything)."""

@@ -108,6 +108,16 @@ class SimulatedGateway(PaymentGateway):
 
         return self._once(idempotency_key, request, lock_on=reference, work=work)
 
+    def find_authorization(self, *, idempotency_key):
+        stored = self.redis.get(self._key("answer", idempotency_key))
+        if stored is None:
+            return None
+        answer = json.loads(stored)["answer"]
+        if "reference" not in answer:
+            return None
+        return GatewayResult(reference=answer["reference"], status="authorized",
+                             amount=Decimal(answer["amount"]))
+
     # --- processor-side bookkeeping -------------------------------------------------------
     def charge_state(self, reference: str) -> dict:
         """The processor's view of a charge (for tests and reconciliation)."""
