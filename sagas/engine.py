@@ -188,7 +188,8 @@ class SagaRun:
         self._log(StepStatus.SUCCEEDED, result=self.ctx.updates)
         elapsed = time.monotonic() - self.started
         saga_type, step_name, direction = self.saga.saga_type, self.step.name, self.direction
-        transaction.on_commit(lambda: _count_step(saga_type, step_name, direction, elapsed))
+        transaction.on_commit(lambda: _count_step(saga_type, step_name, direction, elapsed),
+                              robust=True)
         self.result = "succeeded"
         if ended:
             self._finish(SagaStatus.COMPLETED)
@@ -241,7 +242,7 @@ class SagaRun:
             log("saga %s", status, extra={"data": {"saga_id": saga_id, "saga_type": saga_type,
                                                    "status": status, "last_error": error}})
 
-        transaction.on_commit(report)
+        transaction.on_commit(report, robust=True)
         self._stop(status)
 
     def _save(self, *, deadline, release: bool = False) -> None:

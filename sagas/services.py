@@ -29,7 +29,7 @@ def saga_start(*, saga_type: str, correlation_id: UUID, data: dict) -> SagaInsta
                 {**data, "trace_id": context.correlation_id()}, cls=DjangoJSONEncoder)),
         )
         saga.save(force_insert=True)
-        transaction.on_commit(runner.request_run)
+        transaction.on_commit(runner.request_run, robust=True)
     return saga
 
 
@@ -136,7 +136,7 @@ def _make_due(saga: SagaInstance) -> None:
     saga.deadline = timezone.now()
     saga.lease_id = None
     saga.save()
-    transaction.on_commit(runner.request_run)
+    transaction.on_commit(runner.request_run, robust=True)
 
 
 def _compensate_from(saga: SagaInstance, definition, index: int) -> None:
