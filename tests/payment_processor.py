@@ -26,8 +26,13 @@ class ProcessorControl:
 
     def inject(self, mode: str, count: int = 1) -> None:
         """The next `count` API requests: "error" (500 before executing), "drop" (the
-        connection dies before executing) or "hang" (executed, answer held back)."""
+        connection dies before executing), "stall" (held before executing, its key in
+        flight) or "hang" (executed, answer held back); held ones wait for `release()`
+        or the `hang_seconds` knob."""
         self.http.post("/_sim/faults", json={"mode": mode, "count": count}).raise_for_status()
+
+    def release(self) -> None:
+        self.http.post("/_sim/release").raise_for_status()
 
     def payment_intents(self, **metadata) -> list[dict]:
         """Every intent the processor recorded (oldest first, with `amount_refunded`),
@@ -44,5 +49,6 @@ class ProcessorControl:
         return self.http.get("/_sim/refunds").json()["data"]
 
     def stats(self) -> dict:
-        """Counters: requests, payment_intents, replayed, in_use, idempotency_errors, hung."""
+        """Counters (requests, payment_intents, replayed, idempotency_key_in_use,
+        idempotency_error, held) and gauges (in_flight, idempotency_keys); absent = 0."""
         return self.http.get("/_sim/stats").json()

@@ -27,10 +27,15 @@ exists; later requests get the stored answer at once.
 Knobs (constructor, environment, or `POST /_sim/config`): `latency_ms`
 (PAYMENT_SIMULATOR_LATENCY_MS, every answer waits this long, with asyncio.sleep, so hundreds of
 calls can be in flight), `hang_seconds` (PAYMENT_SIMULATOR_HANG_SECONDS), `timeouts_per_key`
-(PAYMENT_SIMULATOR_TIMEOUTS_PER_KEY), `api_key` (PAYMENT_SIMULATOR_API_KEY). Test controls:
-`POST /_sim/faults {"mode": "error"|"drop"|"hang", "count": n}` (the next n API requests answer
-500 before executing / lose their connection before executing / execute, then hang),
-`GET /_sim/payment_intents`, `GET /_sim/refunds`, `GET /_sim/stats`, `POST /_sim/reset`.
+(PAYMENT_SIMULATOR_TIMEOUTS_PER_KEY), `api_key` (PAYMENT_SIMULATOR_API_KEY; the default is the
+test-only key of our local settings). Test controls: `POST /_sim/faults {"mode", "count"}`
+makes the next `count` API requests answer 500 before executing (`error`), lose their
+connection before executing (`drop`), wait before executing while their key is in flight
+(`stall`), or execute and then hold the answer back (`hang`); held requests wait
+`hang_seconds` or until `POST /_sim/release`. `GET /_sim/payment_intents` (everything
+recorded, with `amount_refunded`), `GET /_sim/refunds`, `GET /_sim/stats` (counters),
+`POST /_sim/reset` (forget everything, default knobs; tests call it before each test).
+Run alone: `python -m simulators payments`, or `python -m simulators.payments --latency-ms 100`.
 
 Simplifications: no minimum charge amount, one account (one secret key), search supports
 `field:'value'` clauses joined by AND over metadata, status, currency and amount."""

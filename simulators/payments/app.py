@@ -33,6 +33,7 @@ async def stripe_api(request: web.Request, handler):
         if request.transport is not None:
             request.transport.abort()
         return web.Response(status=500)  # never written: the transport is gone
+    call.stall = fault == "stall"
     try:
         if fault == "error":
             raise StripeError(500, "api_error", "An unknown error occurred (injected).")
@@ -47,7 +48,7 @@ async def stripe_api(request: web.Request, handler):
         response = _error(exc)
     await processor.delay()
     if fault == "hang" or call.hang:
-        await processor.hang()
+        await processor.hold()
     return response
 
 
@@ -188,7 +189,13 @@ async def sim_refunds(request: web.Request) -> web.Response:
 
 async def sim_stats(request: web.Request) -> web.Response:
     processor = request.app[PROCESSOR]
-    return _json({**processor.stats, "idempotency_keys": len(processor.idempotency)})
+    return _json({**processor.stats, "idempotency_keys": len(processor.idempotency),
+                  "in_flight": processor.in_flight})
+
+
+async def sim_release(request: web.Request) -> web.Response:
+    request.app[PROCESSOR].release_held()
+    return _json({"released": True})
 
 
 async def sim_reset(request: web.Request) -> web.Response:
@@ -217,6 +224,7 @@ def create_app(*, latency_ms: float | None = None, hang_seconds: float | None = 
     add.add_get("/_sim/payment_intents", sim_payment_intents)
     add.add_get("/_sim/refunds", sim_refunds)
     add.add_get("/_sim/stats", sim_stats)
+    add.add_post("/_sim/release", sim_release)
     add.add_post("/_sim/reset", sim_reset)
     return app
 

@@ -25,7 +25,7 @@ DECLINES = {  # payment method -> (decline_code, message)
 }
 UNKNOWN_METHOD_DECLINE = ("card_not_supported", "Your card does not support this type of "
                                                 "purchase.")
-FAULT_MODES = ("error", "drop", "hang")
+FAULT_MODES = ("error", "drop", "stall", "hang")
 
 
 @dataclass
@@ -69,7 +69,8 @@ class Call:
     """What the processor knows about the API request being handled (one per request task)."""
     api_key: str = ""
     delayed: bool = False   # the latency has been applied
-    hang: bool = False      # hold the answer back (pm_card_timeout, "hang" fault)
+    stall: bool = False     # hold the request back before executing it ("stall" fault)
+    hang: bool = False      # hold the answer back after executing (pm_card_timeout, "hang")
 
 
 CURRENT_CALL: ContextVar[Call] = ContextVar("payment_simulator_call")
@@ -92,8 +93,7 @@ class Processor:
         self.reset()
 
     def reset(self) -> None:
-        self.release.set()  # wake every hung answer of the previous test
-        self.release = asyncio.Event()
+        self.release_held()  # e.g. answers a previous test left hanging
         self.config = replace(self.defaults)
         self.intents: dict[str, dict] = {}
         self.refunded: Counter[str] = Counter()          # intent id -> refunded minor units
@@ -104,6 +104,7 @@ class Processor:
         self.hangs_by_key: Counter[str] = Counter()
         self.faults: deque[str] = deque()
         self.stats: Counter[str] = Counter()
+        self.in_flight = 0  # first requests of a key executing now
 
     # --- timing ----------------------------------------------------------------------------
     async def delay(self) -> None:
@@ -115,11 +116,16 @@ class Processor:
         if self.config.latency_ms > 0:
             await asyncio.sleep(self.config.latency_ms / 1000)
 
-    async def hang(self) -> None:
+    async def hold(self) -> None:
+        """Wait `hang_seconds`, or until /_sim/release or /_sim/reset."""
         release = self.release
-        self.stats["hung"] += 1
+        self.stats["held"] += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(release.wait(), self.config.hang_seconds)
+
+    def release_held(self) -> None:
+        self.release.set()
+        self.release = asyncio.Event()
 
     # --- idempotency -------------------------------------------------------------------------
     async def execute(self, request: web.Request, params, perform, *,
@@ -127,47 +133,44 @@ class Processor:
         """Run `perform()` (synchronous: one atomic state change returning (status, body))
         under Stripe's idempotency rules. `hangs_first`: the first `timeouts_per_key`
         answers for this key are held back (pm_card_timeout)."""
+        call = CURRENT_CALL.get()
         key = request.headers.get("Idempotency-Key")
-        if key is None:
-            await self.delay()
-            status, body = perform()
-            raw, replayed = dumps(body), False
-        else:
-            scope = (CURRENT_CALL.get().api_key, key)
-            fingerprint = (request.method, request.path, tuple(sorted(params.items())))
+        fingerprint = (request.method, request.path, tuple(sorted(params.items())))
+        scope = (call.api_key, key) if key is not None else None
+        if scope is not None:
             self._expire_keys()
-            record = self.idempotency.get(scope)
-            if record is None:
+        record = self.idempotency.get(scope) if scope is not None else None
+        if record is None:
+            if scope is not None:  # claimed before the first await: duplicates see it
                 record = self.idempotency[scope] = IdempotencyRecord(fingerprint, time.time())
-                try:
-                    await self.delay()
-                    status, body = perform()
-                except BaseException:
-                    del self.idempotency[scope]  # never executed: nothing to replay
-                    raise
-                raw, replayed = dumps(body), False
-                record.status, record.body = status, raw
-            else:
+            self.in_flight += 1
+            try:
                 await self.delay()
-                if record.fingerprint != fingerprint:
-                    self.stats["idempotency_errors"] += 1
-                    raise StripeError(
-                        400, "idempotency_error",
-                        f"Keys for idempotent requests can only be used with the same "
-                        f"parameters they were first used with. Try using a key other than "
-                        f"'{key}' if you meant to execute a different request.")
-                if record.status is None:
-                    self.stats["in_use"] += 1
-                    raise invalid("There is currently another in-progress request using this "
-                                  "Idempotent Key (that probably means you submitted twice, "
-                                  "and the other request is still going through): "
-                                  f"{key}. Please try again later.",
-                                  code="idempotency_key_in_use", status=409)
-                status, raw, replayed = record.status, record.body, True
-                self.stats["replayed"] += 1
+                if call.stall:
+                    await self.hold()
+                status, body = perform()
+            except BaseException:
+                if scope is not None:
+                    del self.idempotency[scope]  # never executed: nothing to replay
+                raise
+            finally:
+                self.in_flight -= 1
+            raw, replayed = dumps(body), False
+            if record is not None:
+                record.status, record.body = status, raw
+        else:
+            # Decided on arrival (a first request still executing is "in use" now), answered
+            # after the round trip.
+            refusal = _reuse_refusal(record, fingerprint, key)
+            await self.delay()
+            if refusal is not None:
+                self.stats[refusal.error.get("code") or refusal.error["type"]] += 1
+                raise refusal
+            status, raw, replayed = record.status, record.body, True
+            self.stats["replayed"] += 1
         if hangs_first:  # without a key every request is a first one
             seen = self.hangs_by_key[key] = self.hangs_by_key[key] + 1 if key else 1
-            CURRENT_CALL.get().hang = seen <= self.config.timeouts_per_key
+            call.hang = seen <= self.config.timeouts_per_key
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return web.Response(body=raw, status=status, headers=headers,
                             content_type="application/json")
@@ -276,6 +279,21 @@ class Processor:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+def _reuse_refusal(record: IdempotencyRecord, fingerprint: tuple,
+                   key: str) -> StripeError | None:
+    if record.fingerprint != fingerprint:
+        return StripeError(400, "idempotency_error",
+                           f"Keys for idempotent requests can only be used with the same "
+                           f"parameters they were first used with. Try using a key other "
+                           f"than '{key}' if you meant to execute a different request.")
+    if record.status is None:
+        return invalid("There is currently another in-progress request using this "
+                       "Idempotent Key (that probably means you submitted twice, and the "
+                       f"other request is still going through): {key}. Please try again "
+                       "later.", code="idempotency_key_in_use", status=409)
+    return None
+
+
 def dumps(body) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
