@@ -34,6 +34,9 @@ from django.utils import timezone
 
 from commerce.core import context, metrics
 from commerce.core.errors import ConcurrencyError, DomainError, ServiceUnavailable
+from commerce.eventstore import store
+from commerce.eventstore.models import Event
+from commerce.eventstore.types import NewEvent
 from sagas.definitions import AWAIT_APPROVAL, END_SAGA, SagaContext, SagaDefinition, get_definition
 from sagas.errors import StepPending
 from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStatus
@@ -41,6 +44,7 @@ from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStat
 logger = logging.getLogger(__name__)
 
 EAGER_MAX_WAITS = 50
+SAGA_AGGREGATE = "Saga"
 TRANSIENT = (ServiceUnavailable, ConcurrencyError, DatabaseError, redis.RedisError)
 
 
@@ -180,6 +184,10 @@ def _finish(saga: SagaInstance, status: str, now) -> None:
     saga.deadline = None
     saga.finished_at = now
     saga_type, saga_id, error = saga.saga_type, str(saga.id), saga.last_error
+    if status == SagaStatus.FAILED:
+        step = get_definition(saga_type).steps[saga.current_step].name
+        record_saga_event(saga, "SagaFailed", {"step": step, "direction": saga.direction,
+                                               "error": error})
 
     def report():
         metrics.SAGA_OUTCOMES.labels(saga_type=saga_type, status=status).inc()
@@ -195,8 +203,23 @@ def _await_approval(saga: SagaInstance, step_name: str, ctx: SagaContext) -> Non
     saga.status = SagaStatus.AWAITING_APPROVAL
     saga.deadline = None
     saga.save()
+    record_saga_event(saga, "SagaAwaitingApproval", {
+        "step": step_name, "reason": "; ".join(saga.saga_data.get("approval_reasons") or []),
+        "amount": saga.saga_data.get("refund_amount")})
     SagaStep.objects.filter(saga=saga, step=step_name, action=Direction.FORWARD).update(
         status=StepStatus.AWAITING_APPROVAL, finished_at=timezone.now())
+
+
+def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:
+    """Facts about a saga that people and other services act on (SagaFailed: staff must
+    repair; SagaAwaitingApproval: staff must decide) go to the event store on the saga's own
+    stream, so they reach the outbox and the `commerce:events` stream like any event.
+    Called under the saga row's lock, which serialises the stream's versions."""
+    version = Event.objects.filter(aggregate_id=saga.id).count()
+    store.append(aggregate_id=saga.id, aggregate_type=SAGA_AGGREGATE, expected_version=version,
+                 events=[NewEvent(event_type, {
+                     "saga_id": str(saga.id), "saga_type": saga.saga_type,
+                     "order_id": str(saga.correlation_id), **data})])
 
 
 def _record_error(saga_id, index, direction, exc, *, status) -> tuple | None:

@@ -50,11 +50,13 @@ class SagaInstance(models.Model):
             models.Index(fields=["correlation_id"], name="saga_correlation_idx"),
         ]
         constraints = [
-            # At most one live saga of a type per order (a rejected cancellation may be
-            # requested again later).
+            # At most one live fulfilment and one live cancellation per order (a rejected
+            # cancellation may be requested again later). Refund sagas are one per refund:
+            # several partial refunds of an order may run at once.
             models.UniqueConstraint(
                 fields=["saga_type", "correlation_id"],
-                condition=models.Q(status__in=["running", "compensating", "awaiting_approval"]),
+                condition=models.Q(status__in=["running", "compensating", "awaiting_approval"])
+                & ~models.Q(saga_type="order_refund"),
                 name="saga_one_active_per_type",
             ),
         ]

@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     PAYMENT_GATEWAY_UNAUTHORIZED = "payment_gateway_unauthorized"
     INVALID_PAYMENT_STATE = "invalid_payment_state"
     INVALID_SAGA_STATE = "invalid_saga_state"
+    REFUND_EXCEEDS_REFUNDABLE = "refund_exceeds_refundable"
 
 
 class DomainError(Exception):

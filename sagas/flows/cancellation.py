@@ -44,11 +44,13 @@ def _reservation_status(order_id: UUID) -> str | None:
 
 def review(ctx: SagaContext):
     from sagas.flows.fulfilment import SAGA_TYPE as FULFILMENT
+    from sagas.flows.refund import SAGA_TYPE as REFUND
 
     order_id = _order_id(ctx)
-    if SagaInstance.objects.filter(correlation_id=order_id, saga_type=FULFILMENT,
+    # Both act on the order's payment: settle after them, on what they left.
+    if SagaInstance.objects.filter(correlation_id=order_id, saga_type__in=(FULFILMENT, REFUND),
                                    status__in=ACTIVE_STATUSES).exists():
-        raise StepPending("waiting for the order's fulfilment saga to finish")
+        raise StepPending("waiting for the order's fulfilment or refund sagas to finish")
     order = order_selectors.order_get(order_id=order_id)
     if order.status in TERMINAL:
         # e.g. the fulfilment failed meanwhile: nothing left to cancel.

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from commerce.eventstore.models import Event
 from sagas import engine, services
 from sagas.errors import InvalidSagaState
 from sagas.models import SagaInstance, SagaStatus, SagaStep, StepStatus
@@ -23,6 +24,11 @@ def start(capture, **data):
 def steps(saga):
     return [(s.step, s.action, s.status, s.attempts)
             for s in SagaStep.objects.filter(saga=saga).order_by("id")]
+
+
+def saga_events(saga):
+    return [(e.aggregate_type, e.event_type, e.event_data)
+            for e in Event.objects.filter(aggregate_id=saga.id).order_by("version")]
 
 
 def test_all_steps_succeed_in_order(script, django_capture_on_commit_callbacks):
@@ -94,6 +100,10 @@ def test_compensation_failing_every_time_fails_the_saga_then_staff_retry_complet
     assert script.calls.count("undo_c") == 3 and "undo_a" not in script.calls
     assert "undo_c timed out" in saga.last_error
     assert ("c", "compensate", "failed", 3) in steps(saga)
+    # and SagaFailed is on the saga's own stream, for people and other services to act on
+    assert saga_events(saga) == [("Saga", "SagaFailed", {
+        "saga_id": str(saga.id), "saga_type": "toy", "order_id": str(saga.correlation_id),
+        "step": "c", "direction": "compensate", "error": saga.last_error})]
     # when the fault is gone and staff retry
     del script.always["undo_c"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -169,6 +179,9 @@ def test_approval_then_approve_resumes(script, django_capture_on_commit_callback
     saga = start(django_capture_on_commit_callbacks)
     assert saga.status == SagaStatus.AWAITING_APPROVAL and saga.deadline is None
     assert ("b", "forward", StepStatus.AWAITING_APPROVAL, 1) in steps(saga)
+    assert saga_events(saga) == [("Saga", "SagaAwaitingApproval", {
+        "saga_id": str(saga.id), "saga_type": "toy", "order_id": str(saga.correlation_id),
+        "step": "b", "reason": "", "amount": None})]
     # when approved
     with django_capture_on_commit_callbacks(execute=True):
         services.saga_decide_approval(saga_id=saga.id, approve=True, reason="ok")
