@@ -45,6 +45,8 @@ NOT_TWO_DECIMAL = frozenset({
     "xaf", "xof", "xpf", "bhd", "jod", "kwd", "omr", "tnd"})
 CENT = Decimal("0.01")
 AUTHORIZED = frozenset({"requires_capture", "succeeded", "canceled"})
+NOT_AUTHORIZED = frozenset({"requires_payment_method", "requires_confirmation",
+                            "requires_action"})
 
 
 class StripeGateway(HttpService, PaymentGateway):
@@ -72,10 +74,15 @@ class StripeGateway(HttpService, PaymentGateway):
                                    "capture_method": "manual",
                                    "metadata[idempotency_key]": idempotency_key,
                                })
-        if intent["status"] != "requires_capture":  # e.g. requires_action (3-D Secure)
+        if intent["status"] in NOT_AUTHORIZED:  # e.g. requires_action: 3-D Secure we can't do
             raise PaymentDeclined(
                 f"The processor did not authorize the payment (status {intent['status']}).",
                 details={"decline_code": intent["status"], "reference": intent["id"]})
+        if intent["status"] != "requires_capture":  # e.g. captured at once: a person must look
+            raise GatewayRefused(
+                f"The processor answered the authorization with status {intent['status']}.",
+                details={"operation": "authorize", "reference": intent["id"],
+                         "status": intent["status"], "idempotency_key": idempotency_key})
         return _result(intent, intent["amount"])
 
     def capture(self, *, reference, amount, idempotency_key):
