@@ -90,9 +90,11 @@ class Processor:
     def __init__(self, config: Config):
         self.defaults = config
         self.release = asyncio.Event()
+        self.generation = 0
         self.reset()
 
     def reset(self) -> None:
+        self.generation += 1  # requests still waiting will not touch the new books
         self.release_held()  # e.g. answers a previous test left hanging
         self.config = replace(self.defaults)
         self.intents: dict[str, dict] = {}
@@ -143,18 +145,22 @@ class Processor:
         if record is None:
             if scope is not None:  # claimed before the first await: duplicates see it
                 record = self.idempotency[scope] = IdempotencyRecord(fingerprint, time.time())
+            generation = self.generation
             self.in_flight += 1
             try:
                 await self.delay()
                 if call.stall:
                     await self.hold()
+                if self.generation != generation:  # reset meanwhile: not into the new books
+                    raise StripeError(500, "api_error", "The simulator was reset.")
                 status, body = perform()
             except BaseException:
-                if scope is not None:
+                if scope is not None and self.generation == generation:
                     del self.idempotency[scope]  # never executed: nothing to replay
                 raise
             finally:
-                self.in_flight -= 1
+                if self.generation == generation:
+                    self.in_flight -= 1
             raw, replayed = dumps(body), False
             if record is not None:
                 record.status, record.body = status, raw

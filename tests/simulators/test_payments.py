@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import httpx
 import pytest
@@ -188,6 +189,27 @@ def test_latency_keeps_many_calls_in_flight_at_once(payment_processor):
     assert peak == 50
     assert {r.status_code for r in responses} == {200}
     assert len(payment_processor.payment_intents()) == 50
+
+
+def test_reset_forgets_everything_and_keeps_waiting_requests_out(stripe, payment_processor):
+    # given a recorded intent and a request waiting before it executes
+    post(stripe, "/v1/payment_intents", INTENT, key="old")
+    payment_processor.inject("stall")
+    waiting: dict = {}
+    thread = threading.Thread(target=lambda: waiting.update(
+        response=post(stripe, "/v1/payment_intents", INTENT, key="waiting")))
+    thread.start()
+    wait_for(lambda: payment_processor.stats()["in_flight"] == 1, timeout=10,
+             what="the request to wait at the processor")
+    # when the processor is reset
+    payment_processor.reset()
+    thread.join(10)
+    # then the waiting request executed nothing, and the new books are empty
+    assert waiting["response"].status_code == 500
+    assert payment_processor.payment_intents() == []
+    assert payment_processor.stats() == {"idempotency_keys": 0, "in_flight": 0}
+    assert "Idempotent-Replayed" not in post(stripe, "/v1/payment_intents", INTENT,
+                                             key="old").headers
 
 
 @pytest.mark.parametrize("command", [["-m", "simulators", "payments"],
