@@ -14,10 +14,10 @@ from tests.sagas.helpers import fulfilment_saga, place, stock
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_concurrent_duplicate_deliveries_advance_once(customer, settings):
+def test_concurrent_duplicate_deliveries_advance_once(customer, payment_processor):
     # given a saga waiting at its authorize step (no messages sent: eager tasks would run
     # everything on commit, so the test drives the steps itself)
-    settings.PAYMENT_SIMULATED_LATENCY_SECONDS = 0.3  # keep the first delivery busy
+    payment_processor.configure(latency_ms=300)  # keep the first delivery busy
     item = make_item(quantity=5)
     from commerce.celery import app
     app.conf.task_always_eager = False
@@ -39,4 +39,5 @@ def test_concurrent_duplicate_deliveries_advance_once(customer, settings):
     assert SagaInstance.objects.get(pk=saga.pk).current_step == 3
     assert Payment.objects.count() == 1
     assert PaymentOperation.objects.count() == 1
+    assert len(payment_processor.payment_intents()) == 1
     assert stock(item) == (5, 2, 3)
