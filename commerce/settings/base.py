@@ -234,10 +234,12 @@ SAGA_BATCH_SIZE = env.int("SAGA_BATCH_SIZE", default=100)
 SAGA_CALL_CONCURRENCY = env.int("SAGA_CALL_CONCURRENCY", default=64)
 SAGA_MAX_ATTEMPTS = env.int("SAGA_MAX_ATTEMPTS", default=5)
 CANCELLATION_APPROVAL_THRESHOLD = Decimal(env("CANCELLATION_APPROVAL_THRESHOLD", default="500.00"))
-PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.simulated.SimulatedGateway")
-PAYMENT_SIMULATED_TIMEOUTS = env.int("PAYMENT_SIMULATED_TIMEOUTS", default=2)
-# Simulated processor latency, applied after it recorded the call (benchmarks, crash tests).
-PAYMENT_SIMULATED_LATENCY_SECONDS = env.float("PAYMENT_SIMULATED_LATENCY_SECONDS", default=0.0)
+# The payment processor: a Stripe-compatible API (locally the simulator, `python -m simulators
+# payments`). The default key is the simulator's test-only key; production requires its own.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.stripe_api.StripeGateway")
+PAYMENT_API_BASE_URL = env("PAYMENT_API_BASE_URL", default="http://127.0.0.1:8101")
+PAYMENT_API_KEY = env("PAYMENT_API_KEY", default="sk_test_commerce_local_simulator")
+PAYMENT_API_TIMEOUT_SECONDS = env.float("PAYMENT_API_TIMEOUT_SECONDS", default=5.0)
 # Exponential backoff for transient saga step failures: base * 2**(attempt-1), capped.
 SAGA_RETRY_BACKOFF_SECONDS = env.float("SAGA_RETRY_BACKOFF_SECONDS", default=1.0)
 SAGA_RETRY_BACKOFF_MAX_SECONDS = env.float("SAGA_RETRY_BACKOFF_MAX_SECONDS", default=60.0)

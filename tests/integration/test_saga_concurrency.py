@@ -13,10 +13,10 @@ from tests.sagas.helpers import place, stock
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_concurrent_sweeps_run_each_saga_once(customer, real_celery, settings):
+def test_concurrent_sweeps_run_each_saga_once(customer, real_celery, payment_processor):
     # given ten placed orders whose wake-ups were not delivered (tasks go to the broker,
     # purged), and a processor slow enough to keep the first sweeper busy
-    settings.PAYMENT_SIMULATED_LATENCY_SECONDS = 0.2
+    payment_processor.configure(latency_ms=200)
     item = make_item(quantity=50)
     orders = [place(customer, item, quantity=2) for _ in range(10)]
     real_celery.control.purge()
@@ -30,6 +30,7 @@ def test_concurrent_sweeps_run_each_saga_once(customer, real_celery, settings):
     assert Payment.objects.count() == 10
     assert PaymentOperation.objects.filter(kind="authorize").count() == 10
     assert PaymentOperation.objects.filter(kind="capture").count() == 10
+    assert len(payment_processor.payment_intents()) == 10
     assert stock(item) == (50, 20, 30)
     assert {o.order_id for o in orders} == set(Payment.objects.values_list("order_id",
                                                                             flat=True))

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from commerce.core.redis import redis_client
 from inventory.selectors import reservation_get_for_order
 from orders.selectors import order_get
 from payments.models import Payment, PaymentOperation
@@ -59,19 +58,22 @@ def test_cart_checkout_to_confirmed_order_with_a_real_worker(
 
 
 def test_worker_killed_mid_step_then_new_worker_and_sweeper_finish(
-        customer, real_celery, tmp_path, settings):
-    # given a worker whose payment processor answers slowly (after recording the charge)
+        customer, real_celery, tmp_path, payment_processor):
+    # given a worker that waits long for the processor, whose next answer is held back for
+    # 30 s after it recorded the charge
     item = make_item(price="10.00", quantity=5)
     log = tmp_path / "worker.log"
-    first = start_worker(log, name="doomed", PAYMENT_SIMULATED_LATENCY_SECONDS=30,
+    payment_processor.configure(hang_seconds=30)
+    payment_processor.inject("hang", count=1)
+    first = start_worker(log, name="doomed", PAYMENT_API_TIMEOUT_SECONDS=60,
                          SAGA_STEP_DEADLINE_SECONDS=2)
     second = None
     try:
         order = place(customer, item, quantity=2)
         saga = fulfilment_saga(order.order_id)
-        answer_key = f"paysim:answer:saga:{saga.id}:authorize"
+        key = f"saga:{saga.id}:authorize"
         # when the worker is SIGKILLed while it waits for the processor's answer
-        wait_for(lambda: redis_client().exists(answer_key), timeout=60,
+        wait_for(lambda: payment_processor.payment_intents(idempotency_key=key), timeout=60,
                  what="the processor to record the authorization")
         stop_worker(first, sig=signal.SIGKILL)
         assert first.returncode == -signal.SIGKILL
@@ -101,7 +103,7 @@ def test_worker_killed_mid_step_then_new_worker_and_sweeper_finish(
     assert stock(item) == (5, 2, 3)
     assert Payment.objects.count() == 1
     assert PaymentOperation.objects.filter(kind="authorize").count() == 1
-    assert len(list(redis_client().scan_iter("paysim:charge:*"))) == 1
+    assert len(payment_processor.payment_intents()) == 1
     step = SagaStep.objects.get(saga=done, step="authorize_payment", action="forward")
     assert step.attempts == 2  # the killed attempt and the resumed one
     assert SagaStep.objects.get(saga=done, step="reserve_inventory").attempts == 1

@@ -1,4 +1,4 @@
-"""Payments against the simulated processor (its records in the test Redis)."""
+"""Payments against the payment processor simulator, over HTTP (tests/conftest.py)."""
 
 import uuid
 from decimal import Decimal
@@ -7,9 +7,7 @@ import pytest
 
 from commerce.core import external
 from payments import services
-from payments.gateways import GatewayTimeout, PaymentDeclined
-from payments.gateways.base import GatewayRefused
-from payments.gateways.simulated import SimulatedGateway
+from payments.gateways import GatewayRefused, GatewayTimeout, PaymentDeclined, get_gateway
 from payments.models import Payment, PaymentOperation
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +19,7 @@ def authorize(method="pm_card_visa", key=None, amount="25.50", order_id=None):
         payment_method=method, idempotency_key=key or f"k-{uuid.uuid4()}")
 
 
-def test_authorize_capture_refund_lifecycle():
+def test_authorize_capture_refund_lifecycle(payment_processor):
     # given / when
     payment = authorize()
     services.payment_capture(payment_id=payment.id, idempotency_key="cap-1")
@@ -33,9 +31,9 @@ def test_authorize_capture_refund_lifecycle():
             payment.amount_refunded) == ("partially_refunded", Decimal("25.50"),
                                          Decimal("25.50"), Decimal("5.50"))
     assert [o.kind for o in payment.operations.all()] == ["authorize", "capture", "refund"]
-    charge = SimulatedGateway().charge_state(payment.gateway_reference)
-    assert charge == {"status": "partially_refunded", "currency": "USD",
-                      "authorized": "25.50", "captured": "25.50", "refunded": "5.50"}
+    intent = payment_processor.payment_intent(payment.gateway_reference)
+    assert (intent["status"], intent["currency"], intent["amount"], intent["amount_received"],
+            intent["amount_refunded"]) == ("succeeded", "usd", 2550, 2550, 550)
     # when the rest is refunded
     services.payment_refund(payment_id=payment.id, amount=Decimal("20.00"),
                             idempotency_key="ref-2")
@@ -56,16 +54,15 @@ def test_same_key_never_charges_twice():
     assert PaymentOperation.objects.filter(kind="capture").count() == 1
 
 
-def test_processor_returns_original_answer_when_our_record_was_lost():
+def test_processor_returns_original_answer_when_our_record_was_lost(payment_processor):
     # given the processor answered but our transaction never recorded it (worker died)
-    gateway = SimulatedGateway()
-    answer = gateway.authorize(amount=Decimal("9.99"), currency="USD",
+    answer = get_gateway().authorize(amount=Decimal("9.99"), currency="USD",
                                payment_method="pm_card_visa", idempotency_key="lost")
     # when the step is retried with the same key
     payment = authorize(key="lost", amount="9.99")
     # then the same charge is recorded, not a second one
     assert payment.gateway_reference == answer.reference
-    assert len(list(gateway.redis.scan_iter("paysim:charge:*"))) == 1
+    assert [i["id"] for i in payment_processor.payment_intents()] == [answer.reference]
 
 
 def test_a_declined_card_is_recorded_and_a_retry_gets_the_same_decline():
@@ -90,16 +87,20 @@ def test_unknown_payment_method_is_declined():
     assert Payment.objects.get().status == "declined"
 
 
-def test_a_timeout_leaves_the_intent_pending_and_the_retry_settles_it(settings):
-    # given the processor times out twice per key
-    settings.PAYMENT_SIMULATED_TIMEOUTS = 2
+def test_a_timeout_leaves_the_intent_pending_and_the_retry_settles_it(settings,
+                                                                     payment_processor):
+    # given the processor charges pm_card_timeout but holds back its answer longer than we
+    # wait, for as many requests per key as two whole gateway calls make (with retries)
+    settings.PAYMENT_API_TIMEOUT_SECONDS = 0.5
+    payment_processor.configure(timeouts_per_key=2 * get_gateway().retry.attempts)
     for _ in range(2):
         with pytest.raises(GatewayTimeout):
             authorize(method="pm_card_timeout", key="slow")
-    # then the intent is recorded, its answer unknown
+    # then the intent is recorded, its answer unknown; the processor holds one charge
     assert list(PaymentOperation.objects.values_list("kind", "status")) == [
         ("authorize", "pending")]
     assert Payment.objects.get().status == "pending"
+    assert len(payment_processor.payment_intents(idempotency_key="slow")) == 1
     # when retried a third time with the same key
     payment = authorize(method="pm_card_timeout", key="slow")
     # then exactly one authorization, settled on the same records
@@ -107,6 +108,8 @@ def test_a_timeout_leaves_the_intent_pending_and_the_retry_settles_it(settings):
     assert list(PaymentOperation.objects.values_list("kind", "status")) == [
         ("authorize", "succeeded")]
     assert Payment.objects.count() == 1
+    assert [i["id"] for i in payment_processor.payment_intents(idempotency_key="slow")] == [
+        payment.gateway_reference]
     with pytest.raises(GatewayTimeout):
         authorize(method="pm_card_timeout", key="other")  # another key counts on its own
 
@@ -116,9 +119,8 @@ def test_an_unrecorded_authorization_is_resolved_by_asking_the_processor():
     operation = services.payment_authorize_begin(
         order_id=uuid.uuid4(), amount="9.99", currency="USD", payment_method="pm_card_visa",
         idempotency_key="lost-auth")
-    answer = SimulatedGateway().authorize(amount=Decimal("9.99"), currency="USD",
-                                          payment_method="pm_card_visa",
-                                          idempotency_key="lost-auth")
+    answer = get_gateway().authorize(amount=Decimal("9.99"), currency="USD",
+                                     payment_method="pm_card_visa", idempotency_key="lost-auth")
     # when a compensation resolves it (asking, not authorizing)
     payment = external.drive(services.payment_authorization_resolve(operation))
     # then the processor's authorization is recorded, once
@@ -175,8 +177,8 @@ def test_refund_more_than_captured_is_refused():
 
 
 def test_key_reused_with_other_parameters_is_refused():
-    SimulatedGateway().authorize(amount=Decimal("1.00"), currency="USD",
-                                 payment_method="pm_card_visa", idempotency_key="same")
+    get_gateway().authorize(amount=Decimal("1.00"), currency="USD",
+                            payment_method="pm_card_visa", idempotency_key="same")
     with pytest.raises(GatewayRefused):
         authorize(key="same", amount="2.00")
     # the refusal is recorded on the attempt; nothing was authorized

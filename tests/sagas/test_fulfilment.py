@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from commerce.core import external
 from commerce.core.errors import Conflict
-from commerce.core.redis import redis_client
 from commerce.eventstore.models import Event
 from inventory.selectors import reservation_get_for_order
 from orders import services as order_services
 from orders.selectors import order_get
+from payments.gateways import get_gateway
 from payments.models import Payment, PaymentOperation
 from sagas import engine, runner
 from sagas.errors import TransientError
@@ -84,7 +84,8 @@ def test_declined_card_fails_the_order_and_releases_stock(customer, item, run):
     assert_consistent(order.order_id)
 
 
-def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item, run):
+def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item, run,
+                                                                 payment_processor):
     # when
     order = run(customer, item, quantity=11)
     # then
@@ -95,18 +96,22 @@ def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item
     assert reservation_get_for_order(order_id=order.order_id) is None
     assert stock(item) == (10, 0, 10)
     assert not Payment.objects.exists()
-    assert list(redis_client().scan_iter("paysim:*")) == []  # the gateway was never called
+    assert payment_processor.stats().get("requests", 0) == 0  # the gateway was never called
     assert_consistent(order.order_id)
 
 
-def test_payment_timeouts_are_retried_then_confirmed(customer, item, run, settings):
-    # given the processor times out twice
-    settings.PAYMENT_SIMULATED_TIMEOUTS = 2
+def test_payment_timeouts_are_retried_then_confirmed(customer, item, run, settings,
+                                                    payment_processor):
+    # given the processor holds back its answer (after charging) longer than we wait, for as
+    # many requests as two whole gateway calls make with their retries
+    settings.PAYMENT_API_TIMEOUT_SECONDS = 0.5
+    payment_processor.configure(timeouts_per_key=2 * get_gateway().retry.attempts)
     # when
     order = run(customer, item, method="pm_card_timeout")
     # then exactly one authorization, after three attempts
     assert order.status == "confirmed"
     assert PaymentOperation.objects.filter(kind="authorize").count() == 1
+    assert len(payment_processor.payment_intents()) == 1
     saga = fulfilment_saga(order.order_id)
     step = SagaStep.objects.get(saga=saga, step="authorize_payment", action="forward")
     assert (step.status, step.attempts) == ("succeeded", 3)
@@ -172,7 +177,7 @@ def test_compensation_failing_every_time_then_staff_retry(
 
 
 def test_a_crash_between_the_charge_and_its_record_charges_once(
-        customer, item, django_capture_on_commit_callbacks):
+        customer, item, django_capture_on_commit_callbacks, payment_processor):
     # given a worker that claimed the saga and ran it up to the authorization call
     with django_capture_on_commit_callbacks(execute=False):
         order = place(customer, item)
@@ -192,7 +197,7 @@ def test_a_crash_between_the_charge_and_its_record_charges_once(
     assert order_get(order_id=order.order_id).status == "confirmed"
     payment = Payment.objects.get(order_id=order.order_id)
     assert payment.operations.filter(kind="authorize").count() == 1
-    assert len(list(redis_client().scan_iter("paysim:charge:*"))) == 1
+    assert len(payment_processor.payment_intents()) == 1
     assert event_types(order.order_id).count("PaymentAuthorized") == 1
     step = SagaStep.objects.get(saga=claimed, step="authorize_payment", action="forward")
     assert (step.status, step.attempts) == ("succeeded", 2)
@@ -203,18 +208,21 @@ def test_a_crash_between_the_charge_and_its_record_charges_once(
     assert_consistent(order.order_id)
 
 
-def test_payment_timing_out_every_time_fails_the_order(customer, item, run, settings):
+def test_payment_timing_out_every_time_fails_the_order(customer, item, run, settings,
+                                                       payment_processor):
     # given the processor never answers within the attempts allowed
-    settings.PAYMENT_SIMULATED_TIMEOUTS = 100
+    settings.PAYMENT_API_TIMEOUT_SECONDS = 0.5
+    payment_processor.configure(timeouts_per_key=100)
     settings.SAGA_MAX_ATTEMPTS = 3
     # when
     order = run(customer, item, method="pm_card_timeout")
     # then the saga gives up: stock released, nothing charged, the order failed
     assert (order.status, order.failure_code) == ("failed", "payment_gateway_timeout")
-    # the attempt whose answer never came was settled by asking the processor (it has
-    # no authorization for the key): declined, nothing authorized
-    assert [(p.status, p.amount_authorized, p.failure_code)
-            for p in Payment.objects.all()] == [("declined", 0, "not_found")]
+    # the authorization the processor made (its answer never came) was found by its key
+    # and voided: nothing was captured, the hold is released
+    assert [(p.status, p.amount_captured) for p in Payment.objects.all()] == [("voided", 0)]
+    assert [(i["status"], i["amount_received"]) for i in payment_processor.payment_intents()
+            ] == [("canceled", 0)]
     assert stock(item) == (10, 0, 10)
     saga = fulfilment_saga(order.order_id)
     assert saga.status == SagaStatus.COMPENSATED
