@@ -22,10 +22,11 @@ def test_every_on_commit_callback_in_the_code_is_robust():
     fragile = []
     for path in _sources():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "on_commit":
-                if not any(k.arg == "robust" and getattr(k.value, "value", None) is True
-                           for k in node.keywords):
-                    fragile.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            on_commit = isinstance(node, ast.Call) and getattr(node.func, "attr",
+                                                                None) == "on_commit"
+            if on_commit and not any(k.arg == "robust" and getattr(k.value, "value", None)
+                                     is True for k in node.keywords):
+                fragile.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert fragile == []
 
 

@@ -16,9 +16,10 @@ from tests.sagas.helpers import fulfilment_saga, place
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_gateway_call_that_blocks_holds_no_row_lock(customer, real_celery, settings):
+def test_a_gateway_call_that_blocks_holds_no_row_lock(customer, real_celery,
+                                                      payment_processor):
     # given a processor that takes 2 s to answer, and a worker running the saga
-    settings.PAYMENT_SIMULATED_LATENCY_SECONDS = 2
+    payment_processor.configure(latency_ms=2000)
     item = make_item(quantity=5)
     order = place(customer, item)
     saga = fulfilment_saga(order.order_id)

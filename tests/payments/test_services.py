@@ -72,7 +72,7 @@ def test_a_declined_card_is_recorded_and_a_retry_gets_the_same_decline():
     # the attempt is on record for staff: declined, nothing authorized
     [payment] = Payment.objects.all()
     assert (payment.status, payment.amount, payment.amount_authorized,
-            payment.failure_code) == ("declined", Decimal("25.50"), 0, "card_declined")
+            payment.failure_code) == ("declined", Decimal("25.50"), 0, "generic_decline")
     assert list(payment.operations.values_list("kind", "status", "error_code")) == [
         ("authorize", "failed", "payment_declined")]
     # a retry with the same key gets the same decline, without another record

@@ -77,7 +77,7 @@ def test_declined_card_fails_the_order_and_releases_stock(customer, item, run):
     assert stock(item) == (10, 0, 10)  # available back to where it was
     # the declined attempt is on record; nothing was authorized, captured or refunded
     assert [(p.status, p.amount_authorized, p.amount_captured, p.failure_code)
-            for p in Payment.objects.all()] == [("declined", 0, 0, "card_declined")]
+            for p in Payment.objects.all()] == [("declined", 0, 0, "generic_decline")]
     saga = fulfilment_saga(order.order_id)
     assert saga.status == SagaStatus.COMPENSATED
     assert saga.saga_data["failure"]["code"] == "payment_declined"
