@@ -1,14 +1,13 @@
 """Payments back office: read-only (money moves only through the payment services, i.e.
-the sagas). Each payment shows its customer; declined attempts, which leave no payment
-(the processor refused before anything was held), are listed from the orders they failed."""
+the sagas). Each payment, declined attempts included (status `declined`), shows its
+customer."""
 
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 
-from commerce.accounts import roles
-from commerce.core.admin import ReadOnlyAdminMixin, compact_id_html
+from commerce.core.admin import compact_id_html
 from orders.models import OrderView
-from payments.models import DeclinedPaymentAttempt, Payment, PaymentOperation
+from payments.models import Payment, PaymentOperation
 
 
 class PaymentOperationInline(admin.TabularInline):
@@ -56,32 +55,3 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-
-@admin.register(DeclinedPaymentAttempt)
-class DeclinedPaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["short_order_id", "customer_email", "total_amount", "currency",
-                    "payment_method", "failure_reason", "updated_at"]
-    list_select_related = ["customer"]
-    search_fields = ["customer__email"]
-    search_help_text = "Part of the customer's email."
-    ordering = ["-updated_at"]
-    fields = ["order_id", "customer_email", "total_amount", "currency", "payment_method",
-              "failure_reason", "created_at", "updated_at"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(failure_code="payment_declined")
-
-    def has_view_permission(self, request, obj=None):
-        return roles.has_role(request.user, *roles.ALL)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    @admin.display(description="order", ordering="order_id")
-    def short_order_id(self, obj):
-        return compact_id_html(obj.order_id)
-
-    @admin.display(description="customer", ordering="customer__email")
-    def customer_email(self, obj):
-        return obj.customer.email
