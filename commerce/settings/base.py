@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "commerce.core.middleware.CorrelationIdMiddleware",
+    # JSON envelope for every error under /api/, 503 for outages anywhere (commerce/api).
+    "commerce.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin CSS/JS under gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -154,7 +156,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["commerce.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "commerce.api.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
@@ -188,6 +190,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Hostile input and outages (commerce/api/middleware.py, commerce/core/outages.py) ----
+# Longer URLs answer 414 in the envelope; gunicorn's own limit (deploy/gunicorn.conf.py) is
+# set above this, so our app is the one answering.
+MAX_URL_LENGTH = env.int("MAX_URL_LENGTH", default=4096)
+# Bodies above this answer 413 `payload_too_large` (Django's default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Retry-After (seconds) on 503 `service_unavailable` while PostgreSQL or Redis is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 
 # --- Logging: structured JSON with the correlation id ----------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
