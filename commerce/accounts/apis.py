@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from commerce.accounts import roles
 from commerce.accounts.services import user_register
 
 
@@ -41,7 +42,8 @@ class TokenRefreshApi(TokenRefreshView):
 
 
 class MeApi(APIView):
-    """Who the bearer of this token is, and which staff roles they hold."""
+    """Who the bearer of this token is, which staff roles they hold and the permissions
+    those give ("app_label.codename", what the API and the admin check)."""
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
@@ -49,6 +51,7 @@ class MeApi(APIView):
         full_name = serializers.CharField()
         is_staff = serializers.BooleanField()
         roles = serializers.ListField(child=serializers.CharField())
+        permissions = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(responses={200: OutputSerializer}, tags=["auth"])
     def get(self, request):
@@ -57,5 +60,6 @@ class MeApi(APIView):
             "id": user.id, "email": user.email, "full_name": user.full_name,
             "is_staff": user.is_staff,
             "roles": sorted(user.groups.values_list("name", flat=True)) if user.is_staff else [],
+            "permissions": sorted(user.get_all_permissions()) if roles.can(user) else [],
         }
         return Response(self.OutputSerializer(data).data)
