@@ -18,4 +18,10 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the inline projection with the event store.
-        from orders import projections  # noqa: F401
+        from inventory import owners
+        from orders import projections, selectors  # noqa: F401
+
+        # inventory_verify asks which orders hold stock (inventory imports no order code).
+        owners.register(owners.ReservationOwners(
+            states=selectors.order_stock_states,
+            needing_confirmed_stock=selectors.orders_needing_confirmed_stock))
