@@ -6,12 +6,14 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from commerce.accounts import roles
-from commerce.accounts.services import user_register
+from commerce.accounts.services import token_revoke, user_register
+from commerce.api import throttles
 
 
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [throttles.RegisterIpThrottle, throttles.RegisterAccountThrottle]
 
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
@@ -32,13 +34,40 @@ class RegisterApi(APIView):
 
 
 class TokenObtainApi(TokenObtainPairView):
-    """`email` + `password` → `access` + `refresh`."""
+    """`email` (any letter case) + `password` → `access` + `refresh`. Throttled per IP and
+    per account (429 `throttled`, Retry-After)."""
 
     authentication_classes: list = []
+    throttle_classes = [throttles.TokenIpThrottle, throttles.TokenAccountThrottle]
 
 
 class TokenRefreshApi(TokenRefreshView):
+    """`refresh` → a new `access` and a new `refresh`; the old refresh token is revoked
+    (rotation), so a stolen one stops working once its owner refreshes."""
+
     authentication_classes: list = []
+    throttle_classes = [throttles.RefreshIpThrottle, throttles.RefreshAccountThrottle]
+
+
+class LogoutApi(APIView):
+    """Revoke a refresh token (it can no longer be refreshed; access tokens already issued
+    expire on their own within JWT_ACCESS_MINUTES). Repeating it is harmless."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LogoutInput"
+
+        refresh = serializers.CharField(max_length=4096)
+
+    @extend_schema(request=InputSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token_revoke(refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # logout and refresh rotation revoke tokens
     "drf_spectacular",
     "django_fsm",
     # shared kernel
@@ -164,6 +165,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "commerce.api.schema.CommerceAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # How many reverse proxies append to X-Forwarded-For; the client IP that throttles key on
+    # is read that many hops from the right (0: the socket peer, nothing spoofable).
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 
 # Tokens are ours (HS256 with SECRET_KEY) unless an external identity provider is set:
@@ -180,6 +184,19 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # A refresh hands out a new refresh token and revokes the old one (token_blacklist);
+    # logout (POST auth/logout/) revokes one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+}
+
+# Brute-force limits on the credential endpoints, per client IP and per account
+# (commerce/api/throttles.py). DRF rate syntax: <count>/<second|minute|hour|day>.
+AUTH_THROTTLE_RATES = {
+    "token_ip": "30/minute", "token_account": "10/hour",
+    "refresh_ip": "60/minute", "refresh_account": "30/minute",
+    "register_ip": "20/hour", "register_account": "5/hour",
+    **env.dict("AUTH_THROTTLE_RATES", default={}),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -222,6 +239,8 @@ LOGGING = {
 }
 
 # --- Domain settings (each documented in README "Configuration") ------------------------
+# How long an Idempotency-Key is remembered (then purged by beat).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # inventory: how long a reservation holds stock before the beat task releases it.
 RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
 # cart
