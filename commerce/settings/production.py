@@ -8,6 +8,7 @@ from .base import REST_FRAMEWORK, env
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # required: raises ImproperlyConfigured if missing
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+PAYMENT_API_KEY = env("PAYMENT_API_KEY")  # required: the processor's live or test secret key
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # TLS ends at the proxy: trust its X-Forwarded-Proto, redirect plain HTTP to HTTPS (except

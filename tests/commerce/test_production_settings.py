@@ -19,7 +19,8 @@ def manage(*args, **env_overrides):
 
 def test_check_deploy_is_clean():
     r = manage("check", "--deploy", "--fail-level", "WARNING",
-               DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="shop.example.com")
+               DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="shop.example.com",
+               PAYMENT_API_KEY="sk_test_x")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "System check identified no issues" in r.stdout
 
@@ -43,7 +44,8 @@ def test_behind_the_proxy_plain_http_redirects_and_https_gets_hsts():
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(DJANGO_SETTINGS_MODULE="commerce.settings.production",
-               DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="shop.example.com")
+               DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS="shop.example.com",
+               PAYMENT_API_KEY="sk_test_x")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
