@@ -16,7 +16,7 @@ from commerce.api.idempotency import idempotent_response
 from commerce.api.schema import errors, idempotent
 from commerce.core.errors import NotFound
 from inventory.validation import SKU_MAX_LENGTH
-from orders.access import callers, order_access_token
+from orders.access import caller, order_access_token
 from orders.serializers import AddressSerializer, OrderDetailSerializer
 
 TOKEN_HEADER = "X-Cart-Token"
@@ -242,7 +242,7 @@ class CheckoutApi(APIView):
                 result = cart_checkout(cart=ref, guest_email=email, **payload)
             order = result.order
             body = self.OutputSerializer(order, context={
-                "callers": callers(request, order) if signed_in else frozenset()}).data
+                "caller": caller(request)}).data
             body["order_access_token"] = None if signed_in else order_access_token(
                 order.order_id)
             code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

@@ -1,7 +1,8 @@
 """Inventory HTTP API: thin views over inventory.services / inventory.selectors.
 
-Staff only: writes need the inventory staff role (commerce.api.permissions.IsInventoryStaff),
-any staff member may read stock. Customers and guests browse the public catalog
+Staff only: each operation names the Django permission it needs
+(commerce.api.permissions.HasPermission; which role holds it: inventory/apps.py); reading
+stock needs `inventory.view_inventoryitem`. Customers and guests browse the public catalog
 (inventory/catalog_apis.py). One view per URL; each HTTP method is one operation with its
 own nested serializers."""
 
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 
 from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination, paginated_response
-from commerce.api.permissions import IsInventoryStaff, IsStaff
+from commerce.api.permissions import HasPermission
 from commerce.api.schema import errors, idempotent
 from inventory import selectors, services
 from inventory.validation import (
@@ -25,6 +26,9 @@ from inventory.validation import (
 
 TAGS = ["inventory"]
 MAX_PRICE_DIGITS = 12
+
+
+VIEW_STOCK = "inventory.view_inventoryitem"
 
 
 def paginate(view: APIView, request, queryset, serializer_cls) -> Response:
@@ -98,8 +102,8 @@ class ItemCollectionApi(APIView):
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [IsInventoryStaff()]
-        return [IsStaff()]
+            return [HasPermission("inventory.add_inventoryitem")]
+        return [HasPermission(VIEW_STOCK)]
 
     @extend_schema(parameters=[ListFilterSerializer], responses={200: ItemStaffOutput(many=True)},
                    tags=TAGS, operation_id="inventory_items_list")
@@ -140,8 +144,8 @@ class ItemDetailApi(APIView):
 
     def get_permissions(self):
         if self.request.method == "GET":
-            return [IsStaff()]
-        return [IsInventoryStaff()]
+            return [HasPermission(VIEW_STOCK)]
+        return [HasPermission("inventory.change_inventoryitem")]
 
     @extend_schema(responses={200: ItemStaffOutput}, tags=TAGS)
     def get(self, request, sku: str):
@@ -156,7 +160,7 @@ class ItemDetailApi(APIView):
 
 
 class ItemReceiveApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission("inventory.receive_stock")]
 
     @extend_schema_serializer(component_name="InventoryItemReceiveInput")
     class InputSerializer(serializers.Serializer):
@@ -173,7 +177,7 @@ class ItemReceiveApi(APIView):
 
 
 class ItemAdjustApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission("inventory.adjust_stock")]
 
     @extend_schema_serializer(component_name="InventoryItemAdjustInput")
     class InputSerializer(serializers.Serializer):
@@ -195,7 +199,7 @@ class ItemAdjustApi(APIView):
 
 
 class ItemMovementsApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission("inventory.view_stockmovement")]
     pagination_class = DefaultPagination
 
     @extend_schema_serializer(component_name="InventoryItemMovementsOutput")
@@ -218,7 +222,7 @@ class ItemMovementsApi(APIView):
 
 # --- lists and dashboard --------------------------------------------------------------------
 class LowStockApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(VIEW_STOCK)]
     pagination_class = DefaultPagination
 
     @extend_schema(responses={200: ItemStaffOutput(many=True)}, tags=TAGS)
@@ -227,7 +231,7 @@ class LowStockApi(APIView):
 
 
 class ReorderApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(VIEW_STOCK)]
     pagination_class = DefaultPagination
 
     @extend_schema_serializer(component_name="InventoryReorderOutput")
@@ -245,7 +249,7 @@ class ReorderApi(APIView):
 
 
 class SummaryApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(VIEW_STOCK)]
 
     @extend_schema_serializer(component_name="InventorySummaryOutput")
     class OutputSerializer(serializers.Serializer):

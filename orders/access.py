@@ -1,5 +1,6 @@
-"""Who may see and act on an order through the API: its owner, staff (any role reads,
-support acts), or whoever holds the order's access token (a guest's checkout answer).
+"""Who may see and act on an order through the API: its owner, staff holding the
+operation's permission (commerce.accounts.roles: `orders.view_orderview` reads every order),
+or whoever holds the order's access token (a guest's checkout answer).
 
 The access token is an HMAC of the order id under SECRET_KEY (salted), so nothing is
 stored and it cannot be forged; it is answered once, by the guest checkout that placed
@@ -9,15 +10,16 @@ import hmac
 from contextlib import contextmanager
 
 from django.utils.crypto import salted_hmac
-from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from commerce.accounts import roles
 from commerce.core.errors import NotFound
 from orders import selectors
 from orders.errors import InvalidTransition
-from orders.serializers import API_ACTIONS, OWNER, SUPPORT, api_actions
+from orders.serializers import ACTION_PERMISSIONS, API_ACTIONS, Caller, api_actions
 
 TOKEN_HEADER = "X-Order-Token"
+VIEW_ALL = "orders.view_orderview"
 _SALT = "orders.access-token"
 
 
@@ -34,17 +36,10 @@ def _signed_in(request) -> bool:
 
 
 def is_staff(request) -> bool:
-    """Any staff role: reads every order."""
+    """Staff who may see every order (and its staff-only details)."""
     if not hasattr(request, "_orders_is_staff"):
-        request._orders_is_staff = roles.has_role(request.user, *roles.ALL)
+        request._orders_is_staff = roles.can(request.user, VIEW_ALL)
     return request._orders_is_staff
-
-
-def is_support(request) -> bool:
-    """Support (or admin): acts on orders (staff actions)."""
-    if not hasattr(request, "_orders_is_support"):
-        request._orders_is_support = roles.has_role(request.user, roles.SUPPORT)
-    return request._orders_is_support
 
 
 def owner_filter(request):
@@ -65,14 +60,21 @@ def order_for_request(request, order_id, *, token_allowed: bool = False):
     return selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
 
 
-def callers(request, order) -> frozenset[str]:
-    """Whose API actions apply to this caller for `order`."""
-    who = set()
-    if _signed_in(request) and (order.customer_id == request.user.pk or is_staff(request)):
-        who.add(OWNER)
-    if is_support(request):
-        who.add(SUPPORT)
-    return frozenset(who)
+def require_for_others(request, order, perm: str) -> None:
+    """A customer acts on their own order; anyone else needs `perm`."""
+    if order.customer_id != request.user.pk and not roles.can(request.user, perm):
+        raise PermissionDenied()
+
+
+def caller(request) -> Caller:
+    """Who asks, for `allowed_actions` (one permission lookup per request)."""
+    if not hasattr(request, "_orders_caller"):
+        if not _signed_in(request):
+            request._orders_caller = Caller()
+        else:
+            request._orders_caller = Caller(user_id=request.user.pk, perms=frozenset(
+                p for p in ACTION_PERMISSIONS if roles.can(request.user, p)))
+    return request._orders_caller
 
 
 @contextmanager
@@ -84,7 +86,7 @@ def api_action_names(request, order_id):
         order = selectors.order_get(order_id=order_id)
         action = exc.details.get("action")
         exc.details = {**exc.details, "action": _API_NAME.get(action, action),
-                       "allowed_actions": api_actions(order, callers=callers(request, order))}
+                       "allowed_actions": api_actions(order, caller=caller(request))}
         raise
 
 

@@ -1,9 +1,11 @@
 """Order REST API: one view class per operation (each with its own nested serializers);
 operations sharing a URL are combined by `OrderCollectionApi` / `OrderResourceApi`, whose
 methods come from the operation classes. Views stay thin: parse, call a service or
-selector, render. Customers see only their own orders (others' are 404); staff see all; a
-guest reads the order their checkout placed with its access token (orders/access.py).
-Staff actions (ship, deliver, complete, refunds) are in orders/staff_apis.py."""
+selector, render. Customers see only their own orders (others' are 404); staff holding
+`orders.view_orderview` see all, and act on others' orders only with the operation's own
+permission (commerce.accounts.roles); a guest reads the order their checkout placed with
+its access token (orders/access.py). Staff actions (ship, deliver, complete, refunds) are
+in orders/staff_apis.py."""
 
 import datetime as dt
 import re
@@ -19,6 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce.accounts import roles
 from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination, paginated_response
 from commerce.api.schema import errors, idempotent
@@ -28,16 +31,14 @@ from orders import selectors, services
 from orders.access import (
     TOKEN_HEADER,
     api_action_names,
-    callers,
+    caller,
     is_staff,
-    is_support,
     order_for_request,
     owner_filter,
+    require_for_others,
 )
 from orders.lifecycle import OrderStatus
 from orders.serializers import (
-    OWNER,
-    SUPPORT,
     AddressSerializer,
     OrderDetailSerializer,
     OrderSummarySerializer,
@@ -76,7 +77,7 @@ def expected_version(request) -> int:
 
 
 def order_body(request, order) -> dict:
-    return OrderDetailSerializer(order, context={"callers": callers(request, order)}).data
+    return OrderDetailSerializer(order, context={"caller": caller(request)}).data
 
 
 def render(request, order, *, status_code=200) -> Response:
@@ -149,10 +150,8 @@ class OrderListApi(APIView):
         if customer_id is None:
             customer_id = requested_customer
         qs = selectors.order_list(customer_id=customer_id, **f)
-        # Every listed order is the caller's own, or the caller is staff (who act as owner).
-        who = frozenset({OWNER, SUPPORT} if is_support(request) else {OWNER})
         return paginated_response(self, request, qs, OrderSummarySerializer,
-                                  context={"callers": who})
+                                  context={"caller": caller(request)})
 
 
 class OrderCreateLineSerializer(serializers.Serializer):
@@ -232,7 +231,8 @@ class OrderUpdateApi(APIView):
     def patch(self, request, order_id):
         """Change the shipping address and/or notes before shipping. Requires If-Match with
         the version: stale → 412; a concurrent change that wins the race → 409."""
-        order_for_request(request, order_id)
+        order = order_for_request(request, order_id)
+        require_for_others(request, order, "orders.update_order")
         data = OrderUpdateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = expected_version(request)
@@ -250,8 +250,8 @@ class OrderArchiveApi(APIView):
         """Support staff, terminal orders only: archive (an OrderArchived event). The order
         disappears from default listings; its events stay as the audit trail."""
         order_for_request(request, order_id)
-        if not is_support(request):
-            raise PermissionDenied("Only support staff can archive orders.")
+        if not roles.can(request.user, "orders.archive_order"):
+            raise PermissionDenied("Only staff can archive orders.")
         with api_action_names(request, order_id):
             services.order_archive(order_id=order_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -269,7 +269,8 @@ class OrderCancelApi(APIView):
     def post(self, request, order_id):
         """Request cancellation (202): the cancellation saga voids/refunds, releases stock
         and cancels the order, or rejects the request."""
-        order_for_request(request, order_id)
+        order = order_for_request(request, order_id)
+        require_for_others(request, order, "orders.cancel_order")
         data = OrderCancelApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with api_action_names(request, order_id):

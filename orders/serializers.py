@@ -3,34 +3,53 @@ orders API, cart checkout, staff actions), so one thing has one name everywhere:
 fields are named as in the `OrderPlaced` event (`subtotal`, `shipping`, `discount`, `tax`,
 `total`) and `allowed_actions` are the API actions this caller can call now."""
 
+from dataclasses import dataclass
+
 from rest_framework import serializers
 
 from orders import lifecycle
 from orders.validation import ADDRESS_FIELDS
 
-OWNER, SUPPORT = "owner", "support"
-
-# (lifecycle transition, API action = the endpoint that performs it, who may call it)
+# (lifecycle transition, API action = the endpoint that performs it, the permission it
+# needs; the order's owner may `update` and `cancel` their own order without it)
 API_ACTIONS = (
-    ("update", "update", OWNER),  # PATCH /orders/{id}/
-    ("request_cancellation", "cancel", OWNER),  # POST /orders/{id}/cancel/
-    ("ship", "ship", SUPPORT),  # POST /orders/{id}/ship/
-    ("deliver", "deliver", SUPPORT),  # POST /orders/{id}/deliver/
-    ("complete", "complete", SUPPORT),  # POST /orders/{id}/complete/
-    ("reject_cancellation", "approve_cancellation", SUPPORT),  # POST …/cancel/approve/
-    ("reject_cancellation", "reject_cancellation", SUPPORT),  # POST …/cancel/reject/
-    ("request_refund", "refund", SUPPORT),  # POST /orders/{id}/refunds/
-    ("archive", "archive", SUPPORT),  # DELETE /orders/{id}/
+    ("update", "update", "orders.update_order"),  # PATCH /orders/{id}/
+    ("request_cancellation", "cancel", "orders.cancel_order"),  # POST /orders/{id}/cancel/
+    ("ship", "ship", "orders.ship_order"),  # POST /orders/{id}/ship/
+    ("deliver", "deliver", "orders.ship_order"),  # POST /orders/{id}/deliver/
+    ("complete", "complete", "orders.ship_order"),  # POST /orders/{id}/complete/
+    ("reject_cancellation", "approve_cancellation",  # POST …/cancel/approve/
+     "orders.approve_cancellation"),
+    ("reject_cancellation", "reject_cancellation",  # POST …/cancel/reject/
+     "orders.approve_cancellation"),
+    ("request_refund", "refund", "orders.refund_order"),  # POST /orders/{id}/refunds/
+    ("archive", "archive", "orders.archive_order"),  # DELETE /orders/{id}/
 )
+OWNER_ACTIONS = frozenset({"update", "cancel"})
+ACTION_PERMISSIONS = frozenset(perm for _, _, perm in API_ACTIONS)
 
 
-def api_actions(order, *, callers: frozenset[str]) -> list[str]:
-    """The API actions `callers` (a set of OWNER / SUPPORT) can call on `order` now. A
-    guest reading with an order access token gets none."""
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: their user id (None for a guest with an order token) and which of the
+    ACTION_PERMISSIONS they hold."""
+
+    user_id: object = None
+    perms: frozenset[str] = frozenset()
+
+
+ANY_STAFF = Caller(user_id=object(), perms=ACTION_PERMISSIONS)  # everything (back office)
+
+
+def api_actions(order, *, caller: Caller) -> list[str]:
+    """The API actions `caller` can call on `order` now."""
     machine = order.lifecycle()
+    owner = caller.user_id is not None and caller.user_id == order.customer_id
     actions = []
-    for transition, action, who in API_ACTIONS:
-        if who not in callers or not lifecycle.can(machine, transition):
+    for transition, action, perm in API_ACTIONS:
+        if not (perm in caller.perms or (owner and action in OWNER_ACTIONS)):
+            continue
+        if not lifecycle.can(machine, transition):
             continue
         if action == "refund" and order.captured_amount - order.refunded_amount <= 0:
             continue
@@ -82,7 +101,7 @@ def _money(**kw):
 
 
 class OrderSummarySerializer(serializers.Serializer):
-    """An order in a list. Context: `callers` (frozenset of OWNER/SUPPORT)."""
+    """An order in a list. Context: `caller` (a Caller; none: no actions)."""
 
     class Meta:
         ref_name = "OrderSummary"
@@ -105,7 +124,7 @@ class OrderSummarySerializer(serializers.Serializer):
     allowed_actions = serializers.SerializerMethodField()
 
     def get_allowed_actions(self, order) -> list[str]:
-        return api_actions(order, callers=self.context.get("callers", frozenset()))
+        return api_actions(order, caller=self.context.get("caller", Caller()))
 
 
 class OrderDetailSerializer(OrderSummarySerializer):

@@ -1,6 +1,7 @@
-"""Staff actions on an order (support role): ship, deliver, complete, refund. Each calls the
-same service as the back office; repeating an action whose effect is recorded answers the
-order unchanged (the services are idempotent), so a support tool may retry freely."""
+"""Staff actions on an order, each behind its permission (support holds them): ship,
+deliver, complete, refund. Each calls the same service as the back office; repeating an
+action whose effect is recorded answers the order unchanged (the services are idempotent),
+so a support tool may retry freely."""
 
 import uuid
 from decimal import Decimal
@@ -10,11 +11,11 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from commerce.api.idempotency import idempotent_response
-from commerce.api.permissions import IsSupportStaff
+from commerce.api.permissions import HasPermission
 from commerce.api.schema import errors
 from commerce.core.errors import ValidationFailed
 from orders import services
-from orders.access import api_action_names, callers, order_for_request
+from orders.access import api_action_names, caller, order_for_request
 from orders.apis import TAGS, render
 from orders.serializers import OrderDetailSerializer
 
@@ -22,7 +23,7 @@ from orders.serializers import OrderDetailSerializer
 class OrderShipApi(APIView):
     """Kept thin on purpose: the shipping work (labels, split shipments) extends this."""
 
-    permission_classes = [IsSupportStaff]
+    permission_classes = [HasPermission("orders.ship_order")]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -45,7 +46,7 @@ class OrderShipApi(APIView):
 
 
 class _NoInputActionApi(APIView):
-    permission_classes = [IsSupportStaff]
+    permission_classes = [HasPermission("orders.ship_order")]
     service = None
 
     @extend_schema(tags=TAGS, request=None,
@@ -82,7 +83,7 @@ class OrderRefundApi(APIView):
     refund saga calls the payment processor: the answer is 202, and the outcome shows as
     `refunded_amount` on the order and RefundIssued / RefundFailed in its events."""
 
-    permission_classes = [IsSupportStaff]
+    permission_classes = [HasPermission("orders.refund_order")]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -123,7 +124,7 @@ class OrderRefundApi(APIView):
             body = self.OutputSerializer({
                 "refund_id": refund_id, "amount": args["amount"], "reason": args["reason"],
                 "status": "requested", "order": order}, context={
-                "callers": callers(request, order)}).data
+                "caller": caller(request)}).data
             return 202, body
 
         return idempotent_response(request, scope="orders.refund", owner=str(order_id),

@@ -3,7 +3,9 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from commerce.accounts import roles
 from commerce.api.pagination import DefaultPagination, paginated_response
+from commerce.core.errors import NotFound
 from orders.access import order_for_request
 from orders.apis import ORDER_TOKEN_PARAM
 from payments import selectors
@@ -50,5 +52,9 @@ class OrderPaymentListApi(APIView):
                    tags=["orders"])
     def get(self, request, order_id):
         order = order_for_request(request, order_id, token_allowed=True)
+        if (request.user and request.user.is_authenticated
+                and order.customer_id != request.user.pk
+                and not roles.can(request.user, "payments.view_payment")):
+            raise NotFound("Order not found.")
         payments = selectors.payment_list_for_order(order_id=order.order_id)
         return paginated_response(self, request, payments, self.OutputSerializer)

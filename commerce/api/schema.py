@@ -75,7 +75,7 @@ def idempotent(**kwargs) -> dict:
     return {"parameters": parameters, "responses": responses, **kwargs}
 
 
-_ROLE_PERMISSIONS = {"IsStaff", "IsSupportStaff", "IsInventoryStaff", "IsAdminUser"}
+_ROLE_PERMISSIONS = {"HasPermission", "IsAdminUser"}
 
 
 class CommerceAutoSchema(AutoSchema):
@@ -106,7 +106,9 @@ class CommerceAutoSchema(AutoSchema):
         method = self.method.upper()
         has_body = method in ("POST", "PUT", "PATCH")
         if has_body:
-            statuses |= {400, 415}
+            statuses |= {400, 413, 415}
+        if self.view.get_throttles():
+            statuses.add(429)
         if self._has_query_parameters():
             statuses.add(400)  # query parameters are validated
         if getattr(self.view, "authentication_classes", None):

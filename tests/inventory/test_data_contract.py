@@ -51,8 +51,8 @@ def test_255_character_skus_end_to_end(customer, customer_api):
 def test_migration_keeps_existing_uuid_product_ids():
     # given the schema before product ids became strings, with a UUID product id stored
     executor = MigrationExecutor(connection)
-    executor.migrate([("inventory", "0001_initial")])
-    old = executor.loader.project_state([("inventory", "0001_initial")]).apps
+    executor.migrate([("inventory", "0002_staff_permissions")])
+    old = executor.loader.project_state([("inventory", "0002_staff_permissions")]).apps
     product_id = uuid.uuid4()
     product = old.get_model("inventory", "Product").objects.create(
         id=uuid.uuid4(), sku="OLD-1", product_id=product_id, name="Old", unit_price="1.00",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_long_skus'),
+        ('orders', '0003_long_skus'),
     ]
 
     operations = [

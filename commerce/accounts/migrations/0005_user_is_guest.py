@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_staff_groups'),
+        ('accounts', '0004_email_case_insensitive'),
     ]
 
     operations = [
