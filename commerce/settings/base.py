@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several components share.
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.lifecycle.OrderStatus.choices"},
 }
 
 # --- Hostile input and outages (commerce/api/middleware.py, commerce/core/outages.py) ----

@@ -166,12 +166,15 @@ def test_every_operation_succeeds_as_documented(walk, people, django_capture_on_
          path={"saga_id": sagas[0]["id"]})
 
     # then every operation of the schema was seen succeeding
-    refresh = {("POST", "/api/v1/auth/token/refresh/")}  # needs a token pair: below
-    missing = {(op.method.upper(), op.path) for op in operations()} - walk.succeeded - refresh
+    tokens = {("POST", "/api/v1/auth/token/refresh/"),  # need a token pair: below
+              ("POST", "/api/v1/auth/logout/")}
+    missing = {(op.method.upper(), op.path) for op in operations()} - walk.succeeded - tokens
     assert missing == set()
 
 
-def test_token_refresh_succeeds_as_documented(walk, customer):
+def test_token_refresh_and_logout_succeed_as_documented(walk, customer):
     pair = walk("post", "/api/v1/auth/token/", 200,
                 body={"email": customer.email, "password": PASSWORD}).json()
-    walk("post", "/api/v1/auth/token/refresh/", 200, body={"refresh": pair["refresh"]})
+    pair = walk("post", "/api/v1/auth/token/refresh/", 200,
+                body={"refresh": pair["refresh"]}).json()
+    walk("post", "/api/v1/auth/logout/", 204, body={"refresh": pair["refresh"]})
