@@ -1,11 +1,13 @@
 """Private Redis and PostgreSQL servers for fault tests, started on free ports in a temp
 directory and killed by the test: the machine's shared services are never touched."""
 
+import contextlib
 import os
 import pwd
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,10 +66,8 @@ class RedisServer:
     def shutdown(self) -> None:
         """A clean SHUTDOWN, as an operator's restart would do."""
         if self.proc and self.proc.poll() is None:
-            try:
+            with contextlib.suppress(redis.RedisError):  # the connection closes under it
                 redis.Redis(port=self.port).shutdown()
-            except redis.RedisError:
-                pass  # the connection closes under it
             self.proc.wait(10)
 
     def client(self, db: int = 0) -> redis.Redis:
@@ -78,9 +78,9 @@ class PostgresCluster:
     """A throwaway PostgreSQL cluster (initdb) on a free port; runs as the `postgres` OS
     user when the tests run as root (PostgreSQL refuses to run as root)."""
 
-    def __init__(self, workdir: Path):
-        self.dir = workdir / "pg"
-        self.dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self):
+        # Its own directory, not pytest's (whose parents only root may enter).
+        self.dir = Path(tempfile.mkdtemp(prefix="commerce-faults-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
         self._as = []
@@ -107,6 +107,10 @@ class PostgresCluster:
     def stop(self, mode: str = "fast") -> None:
         """fast: disconnect everyone and stop; immediate: like a crash (recovery on start)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+
+    def destroy(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def create_database(self, name: str) -> None:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:

@@ -53,6 +53,20 @@ class Stack:
         self._start("beat", [sys.executable, "-m", "celery", "-A", "commerce", "beat",
                              "-l", "INFO", "--schedule", str(self.workdir / "beat-schedule")])
 
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        """`manage.py <args>` against the stack's database and Redis."""
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self._env(),
+                              capture_output=True, text=True, timeout=300)
+
+    def django(self, code: str) -> str:
+        """Run Python with Django set up on the stack's database (test data through the real
+        services); returns what it printed."""
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup()\n{code}"], cwd=ROOT,
+            env=self._env(), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
     def alive(self, name: str) -> bool:
         return self.procs[name].poll() is None
 
