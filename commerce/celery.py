@@ -25,6 +25,12 @@ app.conf.beat_schedule = {
     "sagas-resume-stalled": {"task": "sagas.resume_stalled", "schedule": 15.0},
     # Record carts that expired with items as abandoned (cart).
     "cart-record-abandoned": {"task": "cart.record_abandoned", "schedule": 300.0},
+    # Send notifications and webhooks whose retry time came, or whose task was lost.
+    "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": 10.0},
+    "notifications-webhooks-due": {"task": "notifications.webhooks_due", "schedule": 10.0},
+    "notifications-prune-processed-events": {
+        "task": "notifications.prune_processed_events", "schedule": 3600.0,
+    },
 }
 
 

@@ -41,6 +41,9 @@ class ErrorCode(StrEnum):
     PAYMENT_GATEWAY_TIMEOUT = "payment_gateway_timeout"
     INVALID_PAYMENT_STATE = "invalid_payment_state"
     INVALID_SAGA_STATE = "invalid_saga_state"
+    INVALID_SIGNATURE = "invalid_signature"
+    UNSUBSCRIBE_LINK_INVALID = "unsubscribe_link_invalid"
+    UNSUBSCRIBE_LINK_USED = "unsubscribe_link_used"
 
 
 class DomainError(Exception):
