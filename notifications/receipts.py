@@ -7,8 +7,6 @@ A receipt is replay-safe: it only moves a `sent` delivery on, so a repeat change
 An unknown message id answers 404 and the provider retries (its receipt may overtake our
 record of the send)."""
 
-import base64
-import hashlib
 import hmac
 import json
 
@@ -34,12 +32,6 @@ class InvalidReceiptSignature(DomainError):
     default_message = "The request signature is missing or does not match."
 
 
-def twilio_signature(*, auth_token: str, url: str, params: dict[str, str]) -> str:
-    payload = url + "".join(f"{k}{params[k]}" for k in sorted(params))
-    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
 class ReceiptOutput(serializers.Serializer):
     result = serializers.ChoiceField(choices=["applied", "ignored"])
 
@@ -58,7 +50,8 @@ class SmsReceiptApi(_ReceiptApi):
     def post(self, request):
         params = {k: request.POST.get(k) for k in request.POST}
         url = settings.PUBLIC_BASE_URL + request.get_full_path()
-        expected = twilio_signature(auth_token=settings.SMS_AUTH_TOKEN, url=url, params=params)
+        expected = signature.twilio_signature(auth_token=settings.SMS_AUTH_TOKEN, url=url,
+                                              params=params)
         given = request.headers.get("X-Twilio-Signature", "")
         if not hmac.compare_digest(expected, given):
             raise InvalidReceiptSignature()
