@@ -7,7 +7,7 @@ import logging
 
 import redis
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 
 from notifications import triggers, webhooks
 from notifications.delivery import deliveries_create
@@ -20,7 +20,6 @@ logger = logging.getLogger(__name__)
 def handle(entry_id: str, fields: dict[str, str], *, group: str) -> str:
     """Returns the outcome: handled, duplicate, ignored (nothing to do) or malformed.
     Raises on a failure worth retrying (database down …): the entry stays pending."""
-    close_old_connections()  # a long-lived process: drop connections the server closed
     try:
         envelope = json.loads(fields["payload"])
         event_id, event_type = envelope["event_id"], envelope["event_type"]

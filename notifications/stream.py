@@ -52,6 +52,8 @@ class StreamConsumer:
     claim_every: float = 15.0
     max_deliveries: int = 10
     start_id: str = "$"
+    # Called before each batch is handled (a long-lived process drops dead DB connections).
+    prepare: Callable[[], None] | None = None
     _next_claim: float = 0.0
     _own_pending_done: bool = False
 
@@ -141,6 +143,8 @@ class StreamConsumer:
 
     def _process(self, entries: list[Entry]) -> int:
         acked = 0
+        if entries and self.prepare is not None:
+            self.prepare()
         for entry_id, fields in entries:
             try:
                 outcome = self.handler(entry_id, fields)

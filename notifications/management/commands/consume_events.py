@@ -3,6 +3,7 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from notifications.consumer import build_consumer
 
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         consumer = build_consumer(
             group=opts["group"], consumer=opts["consumer"], batch_size=opts["batch_size"],
             block_ms=opts["block_ms"], min_idle_ms=opts["min_idle_ms"],
-            claim_every=opts["claim_every"], start_id="0" if opts["from_start"] else "$")
+            claim_every=opts["claim_every"], start_id="0" if opts["from_start"] else "$",
+            prepare=close_old_connections)  # drop connections the database closed
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
