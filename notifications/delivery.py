@@ -138,7 +138,10 @@ def backoff(attempt: int) -> float:
 
 
 def _retry_or_fail(delivery: Delivery, exc: Exception) -> str:
-    error = f"{type(exc).__name__}: {exc}"[:2000]
+    error = f"{type(exc).__name__}: {exc}"
+    if exc.__cause__ is not None:  # what the provider last said (e.g. its 503)
+        error += f" ({exc.__cause__})"
+    error = error[:2000]
     if delivery.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
         _finish(delivery, DeliveryStatus.FAILED, error=f"gave up: {error}")
         return "failed"

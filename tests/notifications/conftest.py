@@ -1,13 +1,18 @@
 """Notification tests talk to the real simulators (SMTP over SMTP, the provider APIs over
 HTTP) on free ports, and consume the real test Redis stream."""
 
+import uuid
+
 import pytest
 from django.conf import settings as django_settings
 
 from commerce.eventstore.outbox import relay_all
 from notifications.channels import push, slack, sms
 from notifications.consumer import build_consumer, redis_for_consumer
+from notifications.delivery import deliveries_create
 from notifications.models import Delivery
+from notifications.samples import sample_context
+from notifications.triggers import Planned
 from simulators import push as push_sim
 from simulators import slack as slack_sim
 from simulators import sms as sms_sim
@@ -72,3 +77,15 @@ def publish() -> int:
 
 def deliveries(**filters) -> list[Delivery]:
     return list(Delivery.objects.filter(**filters).order_by("created_at", "channel"))
+
+
+
+def make_delivery(*, channel: str, recipient: str, kind: str | None = None) -> Delivery:
+    """A stored, queued delivery as the consumer creates it, rendered from the real
+    templates with the kind's sample event (sent on commit when the test commits)."""
+    kind = kind or ("low_stock" if channel == "slack" else "order_shipped")
+    planned = Planned(kind=kind, channel=channel, recipient=recipient,
+                      context=sample_context(kind))
+    [created] = deliveries_create(
+        envelope={"event_id": str(uuid.uuid4()), "event_type": "Sample"}, planned=[planned])
+    return created
