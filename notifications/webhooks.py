@@ -189,6 +189,7 @@ def webhook_queues_due(*, limit: int = 500) -> list[tuple]:
     return list(WebhookDelivery.objects.filter(status=PENDING, endpoint__is_active=True)
                 .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
                 .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+                .order_by("endpoint_id", "aggregate_id")  # not the model's: DISTINCT uses it
                 .values_list("endpoint_id", "aggregate_id").distinct()[:limit])
 
 

@@ -41,7 +41,7 @@ class Mailbox:
             "n": next(self.counter), "received_at": time.time(), "mail_from": mail_from,
             "rcpt_tos": list(rcpt_tos), "message_id": (parsed["Message-ID"] or "").strip("<>"),
             "subject": str(parsed["Subject"] or ""), "to": str(parsed["To"] or ""),
-            "headers": {k: str(v) for k, v in parsed.items()},
+            "headers": {k: str(v).strip() for k, v in parsed.items()},
             "text": text.get_content() if text is not None else "",
             "html": html.get_content() if html is not None else "",
         }

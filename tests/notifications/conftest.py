@@ -75,6 +75,14 @@ def publish() -> int:
     return relay_all()
 
 
+def drain(consumer) -> int:
+    """Poll until the stream has nothing more for the consumer; returns entries acked."""
+    total = 0
+    while acked := consumer.poll():
+        total += acked
+    return total
+
+
 def deliveries(**filters) -> list[Delivery]:
     return list(Delivery.objects.filter(**filters).order_by("created_at", "channel"))
 

@@ -40,7 +40,7 @@ def test_sms_status_callbacks_update_the_delivery(public_url, sms_server, number
     assert delivery.finished_at is not None
     if final == "failed":
         assert delivery.last_error == "error code 30003"
-    records = [r for r in sms_server.app[push_sim.CALLBACKS].records]
+    records = list(sms_server.app[push_sim.CALLBACKS].records)
     assert [r["status"] for r in records] == [200, 200]
 
 
