@@ -6,11 +6,13 @@ import contextlib
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from commerce.accounts import roles
 from notifications import delivery, kinds, rendering, webhooks
 from notifications.models import (
     Delivery,
@@ -24,8 +26,32 @@ from notifications.models import (
 from notifications.samples import sample_context
 
 
+class RoleAdminMixin:
+    """Staff roles until they become model permissions (issue 11): `view_roles` may look,
+    `change_roles` may add, change and delete (the admin role always may)."""
+
+    view_roles: tuple[str, ...] = ()
+    change_roles: tuple[str, ...] = ()
+
+    def has_module_permission(self, request):
+        return roles.has_role(request.user, *self.view_roles)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.has_role(request.user, *self.view_roles)
+
+    def has_change_permission(self, request, obj=None):
+        return roles.has_role(request.user, *self.change_roles)
+
+    def has_add_permission(self, request, *args):
+        return self.has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request)
+
+
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(RoleAdminMixin, admin.ModelAdmin):
+    view_roles = (roles.SUPPORT,)
     list_display = ("created_at", "kind", "channel", "recipient", "status", "attempts",
                     "provider_message_id")
     list_filter = ("status", "channel", "kind", "language", "created_at")
@@ -34,13 +60,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     actions = ["resend"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
     def has_change_permission(self, request, obj=None):
-        return False
+        return False  # deliveries are a record; "resend" is the one thing staff do to them
 
-    @admin.action(description="Resend the selected messages")
+    def has_resend_permission(self, request):
+        return roles.has_role(request.user, roles.SUPPORT)
+
+    @admin.action(description="Resend the selected messages", permissions=["resend"])
     def resend(self, request, queryset):
         count = 0
         for d in queryset.exclude(status=DeliveryStatus.QUEUED):
@@ -76,7 +102,7 @@ class TemplateOverrideForm(forms.ModelForm):
 
 
 @admin.register(TemplateOverride)
-class TemplateOverrideAdmin(admin.ModelAdmin):
+class TemplateOverrideAdmin(RoleAdminMixin, admin.ModelAdmin):
     """Overrides replace the template file of the same kind/file/language at once (no
     deploy); blank language applies to every language without its own override. Adding one
     starts from the shipped file (?kind=…&file=…). "Preview" renders with a sample event."""
@@ -127,6 +153,8 @@ class TemplateOverrideAdmin(admin.ModelAdmin):
     def preview_view(self, request):
         """Every template (or one kind/channel/language) rendered with a sample event:
         what a customer would see now, overrides included."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         language = rendering.language_or_default(request.GET.get("language"))
         wanted_kind, wanted_channel = request.GET.get("kind"), request.GET.get("channel")
         previews = []
@@ -148,7 +176,8 @@ class TemplateOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(RoleAdminMixin, admin.ModelAdmin):
+    view_roles = (roles.SUPPORT,)
     list_display = ("user", "language", "phone_number", "updated_at")
     search_fields = ("user__email", "phone_number")
     raw_id_fields = ("user",)
@@ -163,7 +192,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(RoleAdminMixin, admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ("name", "url", "is_active", "consecutive_failures", "disabled_at")
     list_filter = ("is_active",)
@@ -200,7 +229,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(RoleAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "endpoint", "event_type", "aggregate_id",
                     "aggregate_version", "status", "attempts", "last_status_code")
     list_filter = ("status", "endpoint", "event_type")
@@ -209,7 +238,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     inlines = [WebhookAttemptInline]
     actions = ["retry"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, *args):
         return False
 
     @admin.action(description="Deliver again")
