@@ -17,6 +17,8 @@ class Simulator:
 
 
 SIMULATORS: tuple[Simulator, ...] = (
+    Simulator("payments", "simulators.payments", "PAYMENT_SIMULATOR_PORT", 8101,
+              "Stripe-shaped payment processor (PaymentIntents, Refunds, idempotency)"),
     Simulator("smtp", "simulators.smtp", "SIM_SMTP_PORT", 8025,
               "SMTP server for email (aiosmtpd); keeps every message in the mailbox folder"),
     Simulator("mailbox", "simulators.mailbox", "SIM_MAILBOX_PORT", 8107,
