@@ -171,9 +171,10 @@ def _after_commit_send(delivery: Delivery) -> None:
         try:
             send_delivery.apply_async(args=[delivery_id], retry=False)
         except Exception as exc:  # noqa: BLE001 - the sweep sends it; never fail the caller
+            metrics.WAKEUP_FAILURES.labels(task=send_delivery.name).inc()
             logger.warning("could not enqueue delivery %s: %s", delivery_id, exc)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def _count(channel: str, status: str) -> None:

@@ -68,7 +68,7 @@ def webhook_endpoint_enable(*, endpoint_id) -> WebhookEndpoint:
         endpoint.is_active, endpoint.consecutive_failures = True, 0
         endpoint.disabled_at, endpoint.disabled_reason = None, ""
         endpoint.save()
-        transaction.on_commit(_enqueue_sweep)
+        transaction.on_commit(_enqueue_sweep, robust=True)
         return endpoint
 
 
@@ -90,7 +90,8 @@ def webhook_delivery_retry(*, delivery_id) -> WebhookDelivery:
     if delivery is None:
         raise NotFound("Webhook delivery not found.")
     if updated:
-        transaction.on_commit(lambda: _enqueue(delivery.endpoint_id, delivery.aggregate_id))
+        transaction.on_commit(
+            lambda: _enqueue(delivery.endpoint_id, delivery.aggregate_id), robust=True)
     return delivery
 
 
@@ -122,7 +123,8 @@ def webhook_deliveries_create(*, envelope: dict, endpoints: list[WebhookEndpoint
         if is_new:
             created += 1
             endpoint_id, aggregate_id = endpoint.pk, envelope["aggregate_id"]
-            transaction.on_commit(lambda e=endpoint_id, a=aggregate_id: _enqueue(e, a))
+            transaction.on_commit(lambda e=endpoint_id, a=aggregate_id: _enqueue(e, a),
+                                  robust=True)
     return created
 
 
@@ -234,7 +236,8 @@ def _record(endpoint, delivery, *, attempt, ok, status, error, excerpt, elapsed)
         if attempt >= settings.WEBHOOK_MAX_ATTEMPTS:
             rows.update(status=WebhookDeliveryStatus.FAILED, claimed_until=None,
                         last_status_code=status, last_error=error)
-            transaction.on_commit(lambda: _enqueue(endpoint.pk, delivery.aggregate_id))
+            transaction.on_commit(lambda: _enqueue(endpoint.pk, delivery.aggregate_id),
+                                  robust=True)
         else:
             rows.update(next_attempt_at=now + timedelta(seconds=backoff(attempt)),
                         claimed_until=None, last_status_code=status, last_error=error)
@@ -273,6 +276,7 @@ def _enqueue(endpoint_id, aggregate_id) -> None:
     try:
         deliver_webhooks.apply_async(args=[str(endpoint_id), str(aggregate_id)], retry=False)
     except Exception as exc:  # noqa: BLE001 - the sweep delivers it
+        metrics.WAKEUP_FAILURES.labels(task=deliver_webhooks.name).inc()
         logger.warning("could not enqueue webhook delivery: %s", exc)
 
 
@@ -282,4 +286,5 @@ def _enqueue_sweep() -> None:
     try:
         webhooks_due.apply_async(retry=False)
     except Exception as exc:  # noqa: BLE001 - beat runs the sweep anyway
+        metrics.WAKEUP_FAILURES.labels(task=webhooks_due.name).inc()
         logger.warning("could not enqueue the webhook sweep: %s", exc)
