@@ -2,6 +2,8 @@
 webhook_receiver, port 8106) registered for order events, and two customers' preferences
 (alice also gets shipping news by SMS; bob reads Spanish). Idempotent."""
 
+import os
+
 from commerce.accounts.models import User
 from commerce.core.demo import CUSTOMERS
 from notifications import preferences
@@ -10,7 +12,9 @@ from notifications.webhooks import webhook_endpoint_create
 from orders import events as order_events
 
 DEMO_ENDPOINT_NAME = "Demo subscriber"
-DEMO_ENDPOINT_URL = "http://127.0.0.1:8106/webhooks"
+# Where `python -m simulators` runs the demo receiver (its port variable, as the runner reads it).
+DEMO_ENDPOINT_URL = (f"http://127.0.0.1:{os.environ.get('SIM_WEBHOOK_RECEIVER_PORT', 8106)}"
+                     "/webhooks")
 # The demo receiver's default secret (SIM_WEBHOOK_SECRET in simulators/webhook_receiver.py).
 DEMO_WEBHOOK_SECRET = "whsec_demo_local_receiver_secret"
 
