@@ -16,6 +16,7 @@ class OrderSnapshot:
     version: int
     customer_id: str | None = None
     email: str = ""
+    language: str = ""
     currency: str = ""
     lines: list[dict[str, Any]] = field(default_factory=list)
     subtotal: Decimal = Decimal("0.00")
@@ -61,6 +62,7 @@ def _apply(snap: OrderSnapshot, event_type: str, d: dict, created_at) -> None:
     if event_type == order_events.ORDER_PLACED:
         snap.customer_id = d.get("customer_id")
         snap.email = d.get("email") or ""  # guest orders carry the address themselves
+        snap.language = d.get("language") or ""  # and may carry the shopper's language
         snap.currency = d["currency"]
         snap.lines = [{**line, "unit_price": Decimal(line["unit_price"]),
                        "line_total": Decimal(line["line_total"])} for line in d["lines"]]

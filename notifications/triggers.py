@@ -71,7 +71,7 @@ def _customer(kind: str, envelope: dict) -> list[Planned]:
     user = _customer_user(snap.customer_id)
     pref = preferences.preference_for(user) if user is not None else None
     email = snap.email or (user.email if user is not None else "")
-    language = (pref.language if pref else "") or data.get("language", "")
+    language = (pref.language if pref else "") or snap.language
     context = {
         **snap.context(), "event": data, "event_type": envelope["event_type"],
         "customer_name": _name(user, email), "site_url": settings.PUBLIC_BASE_URL,
