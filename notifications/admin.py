@@ -26,32 +26,8 @@ from notifications.models import (
 from notifications.samples import sample_context
 
 
-class RoleAdminMixin:
-    """Staff roles until they become model permissions (issue 11): `view_roles` may look,
-    `change_roles` may add, change and delete (the admin role always may)."""
-
-    view_roles: tuple[str, ...] = ()
-    change_roles: tuple[str, ...] = ()
-
-    def has_module_permission(self, request):
-        return roles.has_role(request.user, *self.view_roles)
-
-    def has_view_permission(self, request, obj=None):
-        return roles.has_role(request.user, *self.view_roles)
-
-    def has_change_permission(self, request, obj=None):
-        return roles.has_role(request.user, *self.change_roles)
-
-    def has_add_permission(self, request, *args):
-        return self.has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request)
-
-
 @admin.register(Delivery)
-class DeliveryAdmin(RoleAdminMixin, admin.ModelAdmin):
-    view_roles = (roles.SUPPORT,)
+class DeliveryAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "channel", "recipient", "status", "attempts",
                     "provider_message_id")
     list_filter = ("status", "channel", "kind", "language", "created_at")
@@ -63,8 +39,11 @@ class DeliveryAdmin(RoleAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # deliveries are a record; "resend" is the one thing staff do to them
 
+    def has_add_permission(self, request):
+        return False
+
     def has_resend_permission(self, request):
-        return roles.has_role(request.user, roles.SUPPORT)
+        return roles.can(request.user, "notifications.resend_delivery")
 
     @admin.action(description="Resend the selected messages", permissions=["resend"])
     def resend(self, request, queryset):
@@ -102,7 +81,7 @@ class TemplateOverrideForm(forms.ModelForm):
 
 
 @admin.register(TemplateOverride)
-class TemplateOverrideAdmin(RoleAdminMixin, admin.ModelAdmin):
+class TemplateOverrideAdmin(admin.ModelAdmin):
     """Overrides replace the template file of the same kind/file/language at once (no
     deploy); blank language applies to every language without its own override. Adding one
     starts from the shipped file (?kind=…&file=…). "Preview" renders with a sample event."""
@@ -176,8 +155,7 @@ class TemplateOverrideAdmin(RoleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(RoleAdminMixin, admin.ModelAdmin):
-    view_roles = (roles.SUPPORT,)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "language", "phone_number", "updated_at")
     search_fields = ("user__email", "phone_number")
     raw_id_fields = ("user",)
@@ -192,7 +170,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(RoleAdminMixin, admin.ModelAdmin):
+class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ("name", "url", "is_active", "consecutive_failures", "disabled_at")
     list_filter = ("is_active",)
@@ -200,13 +178,13 @@ class WebhookEndpointAdmin(RoleAdminMixin, admin.ModelAdmin):
     readonly_fields = ("consecutive_failures", "disabled_at", "disabled_reason", "created_at")
     actions = ["enable", "disable"]
 
-    @admin.action(description="Enable (resume deliveries)")
+    @admin.action(description="Enable (resume deliveries)", permissions=["change"])
     def enable(self, request, queryset):
         for endpoint in queryset:
             webhooks.webhook_endpoint_enable(endpoint_id=endpoint.pk)
         self.message_user(request, f"{queryset.count()} endpoint(s) enabled.")
 
-    @admin.action(description="Disable")
+    @admin.action(description="Disable", permissions=["change"])
     def disable(self, request, queryset):
         for endpoint in queryset:
             webhooks.webhook_endpoint_disable(endpoint_id=endpoint.pk,
@@ -229,7 +207,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(RoleAdminMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ("created_at", "endpoint", "event_type", "aggregate_id",
                     "aggregate_version", "status", "attempts", "last_status_code")
     list_filter = ("status", "endpoint", "event_type")
@@ -238,10 +216,13 @@ class WebhookDeliveryAdmin(RoleAdminMixin, admin.ModelAdmin):
     inlines = [WebhookAttemptInline]
     actions = ["retry"]
 
-    def has_add_permission(self, request, *args):
+    def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Deliver again")
+    def has_redeliver_permission(self, request):
+        return roles.can(request.user, "notifications.redeliver_webhookdelivery")
+
+    @admin.action(description="Deliver again", permissions=["redeliver"])
     def retry(self, request, queryset):
         for d in queryset:
             webhooks.webhook_delivery_retry(delivery_id=d.pk)

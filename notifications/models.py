@@ -95,6 +95,7 @@ class Delivery(models.Model):
         db_table = "notification_deliveries"
         verbose_name_plural = "deliveries"
         ordering = ["-created_at"]
+        permissions = [("resend_delivery", "Can send a notification again")]
         constraints = [
             models.UniqueConstraint(fields=["event_id", "channel", "recipient"],
                                     name="notification_delivery_once"),

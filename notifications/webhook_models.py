@@ -66,6 +66,7 @@ class WebhookDelivery(models.Model):
         db_table = "webhook_deliveries"
         verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at"]
+        permissions = [("redeliver_webhookdelivery", "Can deliver a webhook again")]
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_delivery_once"),
         ]
