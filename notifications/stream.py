@@ -160,7 +160,8 @@ class StreamConsumer:
 
     def _retire_poison(self, entries: list[Entry]) -> list[Entry]:
         pending = self.client.xpending_range(self.stream, self.group, min=entries[0][0],
-                                             max=entries[-1][0], count=len(entries))
+                                             max=entries[-1][0], count=len(entries),
+                                             consumername=self.consumer)
         counts = {_decode_id(p["message_id"]): p["times_delivered"] for p in pending}
         keep = []
         for entry_id, fields in entries:
