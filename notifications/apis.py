@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce.api.pagination import DefaultPagination
+from commerce.api.pagination import DefaultPagination, paginated_response
 from commerce.api.permissions import HasPermission
 from notifications import kinds, preferences, selectors, webhooks
 
@@ -115,12 +115,12 @@ class EndpointInput(serializers.Serializer):
 
 class WebhookEndpointListApi(PerMethodPermissions, APIView):
     method_permissions = {"GET": VIEW, "POST": ADD}
+    pagination_class = DefaultPagination
 
     @extend_schema(responses={200: EndpointSerializer(many=True)}, tags=["webhooks"])
     def get(self, request):
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.webhook_endpoint_list(), request, view=self)
-        return paginator.get_paginated_response(EndpointSerializer(page, many=True).data)
+        return paginated_response(self, request, selectors.webhook_endpoint_list(),
+                                  EndpointSerializer)
 
     @extend_schema(request=EndpointInput, responses={201: EndpointWithSecretSerializer},
                    tags=["webhooks"])
@@ -204,11 +204,10 @@ class DeliverySerializer(serializers.Serializer):
 
 class WebhookDeliveryListApi(APIView):
     permission_classes = [HasPermission("notifications.view_webhookdelivery")]
+    pagination_class = DefaultPagination
 
     @extend_schema(responses={200: DeliverySerializer(many=True)}, tags=["webhooks"])
     def get(self, request, endpoint_id):
         selectors.webhook_endpoint_get(endpoint_id=endpoint_id)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(
-            selectors.webhook_delivery_list(endpoint_id=endpoint_id), request, view=self)
-        return paginator.get_paginated_response(DeliverySerializer(page, many=True).data)
+        return paginated_response(self, request, selectors.webhook_delivery_list(
+            endpoint_id=endpoint_id), DeliverySerializer)

@@ -36,6 +36,26 @@ class ReceiptOutput(serializers.Serializer):
     result = serializers.ChoiceField(choices=["applied", "ignored"])
 
 
+class SmsReceiptInput(serializers.Serializer):
+    """Twilio's status callback parameters (form-encoded; more may come, and are signed)."""
+
+    MessageSid = serializers.CharField()
+    MessageStatus = serializers.ChoiceField(choices=sorted(TWILIO_STATES))
+    ErrorCode = serializers.CharField(required=False)
+
+
+class PushReceiptInput(serializers.Serializer):
+    message_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["delivered", "failed"])
+    error = serializers.CharField(required=False)
+
+
+class EmailReceiptInput(serializers.Serializer):
+    message_id = serializers.CharField()
+    event = serializers.ChoiceField(choices=["delivered", "bounced"])
+    error = serializers.CharField(required=False)
+
+
 class _ReceiptApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -46,7 +66,8 @@ class SmsReceiptApi(_ReceiptApi):
 
     parser_classes = [FormParser]
 
-    @extend_schema(request=None, responses={200: ReceiptOutput}, tags=["notifications"])
+    @extend_schema(request={"application/x-www-form-urlencoded": SmsReceiptInput},
+                   responses={200: ReceiptOutput}, tags=["notifications"])
     def post(self, request):
         params = {k: request.POST.get(k) for k in request.POST}
         url = settings.PUBLIC_BASE_URL + request.get_full_path()
@@ -70,8 +91,7 @@ class _SignedJsonReceiptApi(_ReceiptApi):
     secret_setting = ""
     state_field = "status"
 
-    @extend_schema(request=None, responses={200: ReceiptOutput}, tags=["notifications"])
-    def post(self, request):
+    def receive(self, request):
         raw = request.body  # the exact bytes that were signed, before parsing
         try:
             signature.verify(secret=getattr(settings, self.secret_setting), body=raw,
@@ -94,8 +114,18 @@ class PushReceiptApi(_SignedJsonReceiptApi):
 
     channel, secret_setting = "push", "PUSH_RECEIPT_SECRET"
 
+    @extend_schema(request=PushReceiptInput, responses={200: ReceiptOutput},
+                   tags=["notifications"])
+    def post(self, request):
+        return self.receive(request)
+
 
 class EmailReceiptApi(_SignedJsonReceiptApi):
     """Mail provider event: {"message_id", "event": delivered|bounced, "error"}."""
 
     channel, secret_setting, state_field = "email", "EMAIL_RECEIPT_SECRET", "event"
+
+    @extend_schema(request=EmailReceiptInput, responses={200: ReceiptOutput},
+                   tags=["notifications"])
+    def post(self, request):
+        return self.receive(request)
