@@ -8,4 +8,8 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the inline projection with the event store.
-        from orders import projections  # noqa: F401
+        # Business metrics from order facts (live-only policies).
+        from orders import (
+            metrics,  # noqa: F401
+            projections,  # noqa: F401
+        )

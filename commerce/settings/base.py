@@ -1,11 +1,14 @@
 """Settings shared by every environment. Everything that differs between machines comes
 from the environment (12-factor); see README "Configuration"."""
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+
+from commerce.core.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -27,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "drf_spectacular",
+    "django_structlog",
     "django_fsm",
     # shared kernel
     "commerce.accounts",
@@ -43,12 +47,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "commerce.core.middleware.CorrelationIdMiddleware",
+    "commerce.core.middleware.ProbeMiddleware",  # probes and scrapes: any Host header
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin CSS/JS under gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",  # one JSON access line per request
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -189,26 +195,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# --- Logging: structured JSON with the correlation id ----------------------------------
+# --- Logging: one JSON format for every process, with the correlation id ----------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "commerce.core.logging.ContextFilter"}},
-    "formatters": {"json": {"()": "commerce.core.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["context"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "celery": {"level": LOG_LEVEL},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL)
+# django-structlog: one line per request ("request_finished", with code and correlation id).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+
+# --- Operations (ops/) ------------------------------------------------------------------
+# How often beat computes the operator gauges, and runs the inventory drift check.
+OPS_COLLECT_INTERVAL_SECONDS = env.float("OPS_COLLECT_INTERVAL_SECONDS", default=15.0)
+INVENTORY_VERIFY_INTERVAL_SECONDS = env.float("INVENTORY_VERIFY_INTERVAL_SECONDS",
+                                              default=600.0)
 
 # --- Domain settings (each documented in README "Configuration") ------------------------
 # inventory: how long a reservation holds stock before the beat task releases it.

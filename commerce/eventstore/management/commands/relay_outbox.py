@@ -3,6 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from commerce.core import liveness, metrics
 from commerce.eventstore.outbox import relay_all
 
 
@@ -23,8 +24,13 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        if not opts["once"]:
+            metrics.serve_from_env()  # METRICS_PORT: this relay's own scrape target
         total = 0
         while True:
+            # Heartbeat for the liveness probe (`python -m commerce.core.liveness relay`).
+            liveness.touch("relay")
+            metrics.RELAY_HEARTBEAT.set(time.time())
             published = relay_all()
             total += published
             if published:
