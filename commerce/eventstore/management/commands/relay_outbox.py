@@ -1,3 +1,4 @@
+import logging
 import signal
 import time
 
@@ -5,6 +6,8 @@ from django.core.management.base import BaseCommand
 
 from commerce.core import liveness, metrics
 from commerce.eventstore.outbox import relay_all
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -34,8 +37,8 @@ class Command(BaseCommand):
             published = relay_all()
             total += published
             if published:
-                self.stdout.write(f"published {published} (total {total})")
+                logger.info("outbox relayed", extra={"published": published, "total": total})
             if opts["once"] or stopping:
                 break
             time.sleep(opts["interval"])
-        self.stdout.write(f"relay stopped; published {total}")
+        logger.info("relay stopped", extra={"total": total})
