@@ -84,6 +84,7 @@ def configure_structlog() -> None:
 
 def json_formatter() -> structlog.stdlib.ProcessorFormatter:
     configure_structlog()
+    logging.captureWarnings(True)  # Python warnings (e.g. Celery's) as JSON lines too
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_foreign_pre_chain(),
         processors=[

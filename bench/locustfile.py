@@ -1,0 +1,166 @@
+"""Load test with realistic customer journeys (Locust):
+
+    pip install -e '.[load]'
+    locust -f bench/locustfile.py --host http://127.0.0.1:8000          # web UI on :8089
+    locust -f bench/locustfile.py --host http://127.0.0.1:8000 --headless -u 200 -r 20 -t 10m
+
+Journeys, weighted like a shop's traffic: most visitors browse; some fill a guest cart, sign
+up, merge it and check out; a few place orders straight through the API; buyers follow their
+order until it is confirmed or failed and cancel some. Payment methods mix successes,
+declines and processor timeouts (the simulated gateway's test cards). Business refusals
+(409 out of stock, declines) count as successes: they are correct answers.
+
+Run it against a scratch database with plenty of stock (`python manage.py seed_demo` gives
+12 skus; `bench/bench_orders.py` shows how to stock more). Figures go into docs/capacity.md.
+Every request goes to --host only: point it at this machine (127.0.0.1)."""
+
+import random
+import time
+import uuid
+
+from locust import HttpUser, between, task
+
+API = "/api/v1"
+PASSWORD = "load-test-pass-2026"
+ADDRESS = {"name": "Load Test", "line1": "1 Bench Street", "city": "London",
+           "postal_code": "N1 9GU", "country": "GB"}
+# The simulated gateway's test cards: mostly approved, some declined, a few timeouts.
+PAYMENT_METHODS = ["pm_card_visa"] * 90 + ["pm_card_chargeDeclined"] * 7 + \
+    ["pm_card_timeout"] * 3
+FINAL = {"confirmed", "failed", "cancelled", "shipped", "delivered", "completed", "refunded"}
+
+_skus: list[str] = []  # learnt from the catalog by the first shopper who browses
+_catalog_size = [10]
+
+
+class Customer(HttpUser):
+    abstract = True
+    wait_time = between(1, 5)
+
+    def on_start(self):
+        self.email = f"load-{uuid.uuid4().hex[:12]}@example.com"
+        self.client.post(f"{API}/auth/register/", json={"email": self.email,
+                                                        "password": PASSWORD},
+                         name="auth/register")
+        self.sign_in()
+
+    def sign_in(self):
+        response = self.client.post(f"{API}/auth/token/", json={"email": self.email,
+                                                                "password": PASSWORD},
+                                    name="auth/token")
+        token = response.json().get("access") if response.ok else None
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def skus(self) -> list[str]:
+        if not _skus:
+            response = self.client.get(f"{API}/inventory/items/?page_size=100",
+                                       headers=self.auth, name="inventory/items")
+            if response.ok:
+                _skus.extend(item["sku"] for item in response.json()["results"]
+                             if item.get("in_stock", True))
+        return _skus
+
+    def follow(self, order_id: str, *, polls: int = 10):
+        """Poll the order as a customer's page would, until it is final."""
+        for _ in range(polls):
+            response = self.client.get(f"{API}/orders/{order_id}/", headers=self.auth,
+                                       name="orders/{id}")
+            if not response.ok or response.json().get("status") in FINAL:
+                return response.json().get("status") if response.ok else None
+            time.sleep(1)  # locust patches time.sleep with gevent's: other users keep going
+        return None
+
+    def maybe_cancel(self, order_id: str, share: float = 0.1):
+        if random.random() < share:
+            with self.client.post(f"{API}/orders/{order_id}/cancel/", headers=self.auth,
+                                  json={"reason": "changed my mind"}, name="orders/{id}/cancel",
+                                  catch_response=True) as response:
+                if response.status_code in (202, 409):  # 409: already final
+                    response.success()
+
+
+class Shopper(Customer):
+    """Browses the catalog; now and then fills a guest cart, signs in, merges, checks out."""
+
+    weight = 8
+
+    @task(10)
+    def browse(self):
+        pages = max(1, -(-_catalog_size[0] // 10))  # pages of 10 seen so far
+        response = self.client.get(f"{API}/inventory/items/?page_size=10&page="
+                                   f"{random.randint(1, pages)}", headers=self.auth,
+                                   name="inventory/items?page")
+        if response.ok:
+            _catalog_size[0] = response.json()["count"]
+
+    @task(5)
+    def item(self):
+        skus = self.skus()
+        if skus:
+            self.client.get(f"{API}/inventory/items/{random.choice(skus)}/",
+                            headers=self.auth, name="inventory/items/{sku}")
+
+    @task(2)
+    def guest_cart_then_checkout(self):
+        skus = self.skus()
+        if not skus:
+            return
+        # a guest fills a cart (no JWT: the cart token names it)
+        response = self.client.post(f"{API}/cart/items/", json={"sku": random.choice(skus),
+                                                                 "quantity": 1},
+                                    name="cart/items (guest)")
+        if not response.ok:
+            return
+        token = response.json().get("token") or response.headers.get("X-Cart-Token")
+        guest = {"X-Cart-Token": token}
+        for _ in range(random.randint(0, 2)):
+            self.client.post(f"{API}/cart/items/", headers=guest,
+                             json={"sku": random.choice(skus), "quantity": 1},
+                             name="cart/items (guest)")
+        self.client.get(f"{API}/cart/", headers=guest, name="cart (guest)")
+        # signs in and merges the guest cart into theirs
+        self.sign_in()
+        self.client.post(f"{API}/cart/merge/", headers=self.auth, json={"token": token},
+                         name="cart/merge")
+        with self.client.post(f"{API}/cart/checkout/",
+                              headers={**self.auth, "Idempotency-Key": str(uuid.uuid4())},
+                              json={"shipping_address": ADDRESS,
+                                    "payment_method": random.choice(PAYMENT_METHODS)},
+                              name="cart/checkout", catch_response=True) as response:
+            if response.status_code == 409:  # out of stock: a correct refusal
+                response.success()
+                return
+        if response.status_code == 201:
+            order_id = response.json()["order_id"]
+            self.follow(order_id)
+            self.maybe_cancel(order_id)
+
+
+class ApiBuyer(Customer):
+    """Places orders straight through the API (a partner integration or a mobile app)."""
+
+    weight = 2
+
+    @task
+    def place_order(self):
+        skus = self.skus()
+        if not skus:
+            return
+        lines = [{"sku": sku, "quantity": random.randint(1, 2)}
+                 for sku in random.sample(skus, k=min(len(skus), random.randint(1, 3)))]
+        with self.client.post(f"{API}/orders/",
+                              headers={**self.auth, "Idempotency-Key": str(uuid.uuid4())},
+                              json={"lines": lines, "shipping_address": ADDRESS,
+                                    "payment_method": random.choice(PAYMENT_METHODS)},
+                              name="orders (place)", catch_response=True) as response:
+            if response.status_code == 409:
+                response.success()
+                return
+        if response.status_code == 201:
+            order_id = response.json()["order_id"]
+            self.follow(order_id, polls=5)
+            self.maybe_cancel(order_id, share=0.05)
+
+    @task(3)
+    def my_orders(self):
+        self.client.get(f"{API}/orders/", headers=self.auth, name="orders (list)")
