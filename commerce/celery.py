@@ -22,10 +22,17 @@ app.conf.beat_schedule = {
     "inventory-expire-reservations": {
         "task": "inventory.expire_reservations", "schedule": 30.0,
     },
-    # Resume sagas past their deadline: lost message, killed worker (sagas).
-    "sagas-resume-stalled": {"task": "sagas.resume_stalled", "schedule": 15.0},
+    # Run due sagas: new ones whose wake-up was lost, retries whose backoff passed, and
+    # those whose worker died (their lease expired). Commits wake workers sooner (sagas).
+    "sagas-run-due": {"task": "sagas.run_due", "schedule": 2.0},
     # Record carts that expired with items as abandoned (cart).
     "cart-record-abandoned": {"task": "cart.record_abandoned", "schedule": 300.0},
+    # Forget Idempotency-Key records past IDEMPOTENCY_KEY_TTL_HOURS (core).
+    "core-purge-idempotency-records": {
+        "task": "core.purge_idempotency_records", "schedule": 3600.0,
+    },
+    # Forget refresh tokens past their expiry; the logout blacklist needs them no longer.
+    "accounts-purge-expired-tokens": {"task": "accounts.purge_expired_tokens", "schedule": 3600.0},
 }
 # Routine, frequent tasks: their "received"/"succeeded: 0" lines are DEBUG
 # (commerce.core.logging.HousekeepingFilter); a run that did something stays INFO.

@@ -17,6 +17,16 @@ accesslog = None
 logconfig_dict = logging_config(os.environ.get("LOG_LEVEL", "INFO"))
 # Containers: tmpfs for the worker heartbeat files (a read-only root filesystem elsewhere).
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None
+# gunicorn's own request limits sit above the app's (MAX_URL_LENGTH, 4096), so a long URL is
+# answered by the app in the JSON envelope; beyond these, gunicorn answers, in JSON too.
+limit_request_line = 8190
+limit_request_field_size = 8190
+
+
+def on_starting(server):
+    from commerce.api.gunicorn_errors import install
+
+    install()  # gunicorn's own 400/414 pages become the JSON error envelope
 
 
 def child_exit(server, worker):

@@ -182,11 +182,19 @@ def _sent_at(raw: bytes) -> float | None:
 
 
 def _inventory_drift() -> None:
-    from inventory.selectors import stock_drift
+    """What `manage.py inventory_verify` checks: counters against the facts (drift), and
+    reservations against their orders (mismatches)."""
+    from inventory.selectors import reservation_mismatches, stock_drift
 
     drifts = stock_drift()
+    mismatches = reservation_mismatches()
     metrics.INVENTORY_DRIFT.set(len({d.sku for d in drifts}))
+    metrics.INVENTORY_MISMATCHES.set(len(mismatches))
     metrics.INVENTORY_VERIFIED.set(time.time())
+    if mismatches:
+        logger.warning("reservations disagree with their orders; see `manage.py "
+                       "inventory_verify`", extra={"count": len(mismatches), "orders": [
+                           str(m.order_id) for m in mismatches[:20]]})
     if drifts:
         logger.warning("inventory drift found; run `manage.py inventory_verify --fix`",
                        extra={"drifts": [f"{d.sku}.{d.field}: {d.recorded} != {d.expected}"

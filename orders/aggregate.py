@@ -34,7 +34,12 @@ class Order(Aggregate):
         self.reservation_id: str | None = None
         self.authorized: dict[str, Decimal] = {}  # payment_id → amount
         self.captured_payment_id: str | None = None
-        self.refunds: set[tuple[str, str]] = set()  # (payment_id, amount) already recorded
+        self.captured_amount = Decimal("0.00")
+        # Refunds recorded: by refund_id when the refund was requested (RefundRequested),
+        # else by (payment_id, amount) (compensations and cancellations, which refund once).
+        self.refunds: set[tuple[str, str]] = set()
+        self.refund_ids: set[str] = set()
+        self.refund_requests: dict[str, Decimal] = {}  # refund_id → amount, not yet settled
         self.refunded_total = Decimal("0.00")
         self.shipment_id: str | None = None
         self.last_cancellation_outcome: str | None = None  # "rejected" | "cancelled"
@@ -53,6 +58,13 @@ class Order(Aggregate):
     @property
     def archived(self) -> bool:
         return self.machine.archived
+
+    @property
+    def refundable(self) -> Decimal:
+        """What may still be asked back: captured − refunded − refunds requested and not
+        yet settled (so two concurrent partial refunds can never exceed the capture)."""
+        return self.captured_amount - self.refunded_total - sum(
+            self.refund_requests.values(), Decimal("0.00"))
 
     def allowed_actions(self) -> list[str]:
         return lifecycle.allowed_actions(self.machine)
@@ -108,6 +120,7 @@ class Order(Aggregate):
 
     def apply_payment_captured(self, data):
         self.captured_payment_id = data["payment_id"]
+        self.captured_amount = money(data["amount"])
         self.machine.captured = True
 
     def apply_order_confirmed(self, data):
@@ -137,9 +150,21 @@ class Order(Aggregate):
         self.machine.cancellation_pending = False
         self.last_cancellation_outcome = "cancelled"
 
+    def apply_refund_requested(self, data):
+        self.refund_requests[data["refund_id"]] = money(data["amount"])
+
     def apply_refund_issued(self, data):
-        self.refunds.add((data["payment_id"], data["amount"]))
+        refund_id = data.get("refund_id")
+        if refund_id:
+            self.refund_ids.add(refund_id)
+            self.refund_requests.pop(refund_id, None)
+        else:
+            self.refunds.add((data["payment_id"], data["amount"]))
         self.refunded_total += money(data["amount"])
+
+    def apply_refund_failed(self, data):
+        self.refund_ids.add(data["refund_id"])
+        self.refund_requests.pop(data["refund_id"], None)
 
     def apply_order_refunded(self, data):
         pass

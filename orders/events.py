@@ -24,7 +24,9 @@ ORDER_COMPLETED = "OrderCompleted"
 CANCELLATION_REQUESTED = "CancellationRequested"
 CANCELLATION_REJECTED = "CancellationRejected"
 ORDER_CANCELLED = "OrderCancelled"
+REFUND_REQUESTED = "RefundRequested"
 REFUND_ISSUED = "RefundIssued"
+REFUND_FAILED = "RefundFailed"
 ORDER_REFUNDED = "OrderRefunded"
 ORDER_FAILED = "OrderFailed"
 ORDER_ARCHIVED = "OrderArchived"
@@ -44,7 +46,9 @@ TRANSITIONS = {
     CANCELLATION_REQUESTED: "request_cancellation",
     CANCELLATION_REJECTED: "reject_cancellation",
     ORDER_CANCELLED: "cancel",
+    REFUND_REQUESTED: "request_refund",
     REFUND_ISSUED: "record_refund",
+    REFUND_FAILED: "record_refund_failure",
     ORDER_REFUNDED: "refund",
     ORDER_FAILED: "fail",
     ORDER_ARCHIVED: "archive",

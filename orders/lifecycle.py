@@ -52,6 +52,10 @@ def _not_archived(machine) -> bool:
     return not machine.archived
 
 
+def _captured(machine) -> bool:
+    return machine.captured
+
+
 CUSTOMER, STAFF, SYSTEM = "customer", "staff", "system"
 
 
@@ -147,6 +151,19 @@ class OrderLifecycle(models.Model):
                 target=None, custom={"by": SYSTEM})
     def record_refund(self):
         """Money went back (a cancellation or failure compensation, or a partial refund)."""
+
+    @transition(field=status, source=[S.CONFIRMED, S.SHIPPED, S.DELIVERED, S.COMPLETED],
+                target=None, conditions=[_captured, _no_pending_cancellation],
+                custom={"by": STAFF})
+    def request_refund(self):
+        """Give back part or all of what was captured (a goodwill or return refund); the
+        refund saga calls the processor and records RefundIssued or RefundFailed."""
+
+    @transition(field=status, source=[*CANCELLABLE, S.COMPLETED, S.CANCELLED, S.FAILED,
+                                      S.REFUNDED],
+                target=None, custom={"by": SYSTEM})
+    def record_refund_failure(self):
+        """The processor refused a requested refund; nothing moved."""
 
     @transition(field=status, source=[S.DELIVERED, S.COMPLETED], target=S.REFUNDED,
                 conditions=[_no_pending_cancellation], custom={"by": SYSTEM})

@@ -7,7 +7,9 @@ from django.db.models import Prefetch, QuerySet
 from commerce.core.errors import NotFound
 from commerce.eventstore import store
 from commerce.eventstore.types import RecordedEvent
+from inventory.owners import OwnerState
 from orders import events as ev
+from orders.lifecycle import OrderStatus
 from orders.models import OrderLine, OrderView
 
 
@@ -50,3 +52,22 @@ def order_events(*, order_id) -> list[RecordedEvent]:
     if not events or events[0].aggregate_type != ev.ORDER:
         raise NotFound("Order not found.")
     return events
+
+
+# --- what inventory_verify asks (registered in orders/apps.py as inventory.owners) ----------
+# An order holds stock from placement (its saga reserves) until it ships or ends.
+HOLDING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.RESERVED, OrderStatus.PAID,
+                           OrderStatus.CONFIRMED})
+
+
+def order_stock_states(order_ids) -> dict:
+    return {oid: OwnerState(status=status, holds_stock=status in HOLDING_STOCK)
+            for oid, status in OrderView.objects.filter(pk__in=list(order_ids))
+            .values_list("order_id", "status")}
+
+
+def orders_needing_confirmed_stock() -> list:
+    """Confirmed (paid) orders with no cancellation under way: their units must be held."""
+    return list(OrderView.objects.filter(status=OrderStatus.CONFIRMED,
+                                         cancellation_pending=False)
+                .values_list("order_id", flat=True))

@@ -34,9 +34,13 @@ class SagaInstance(models.Model):
     saga_data = models.JSONField(default=dict)
     status = models.CharField(max_length=24, choices=SagaStatus.choices,
                               default=SagaStatus.RUNNING)
-    deadline = models.DateTimeField(null=True, blank=True,
-                                    help_text="When the sweeper resumes it if no progress.")
-    attempts = models.PositiveIntegerField(default=0, help_text="Attempts of the current step.")
+    deadline = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the saga is due: any worker may claim it then (a new saga is due at "
+                  "once; a claim sets it to the end of its lease, a retry to its backoff).")
+    lease_id = models.UUIDField(null=True, blank=True,
+                                help_text="The claim of the worker running it (until deadline).")
+    attempts = models.PositiveIntegerField(default=0, help_text="Claims of the current step.")
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -45,16 +49,19 @@ class SagaInstance(models.Model):
     class Meta:
         db_table = "saga_instances"
         ordering = ["-created_at"]
+        permissions = [("repair_saga", "Can retry, resume or force the compensation of a saga")]
         indexes = [
             models.Index(fields=["status", "deadline"], name="saga_status_deadline_idx"),
             models.Index(fields=["correlation_id"], name="saga_correlation_idx"),
         ]
         constraints = [
-            # At most one live saga of a type per order (a rejected cancellation may be
-            # requested again later).
+            # At most one live fulfilment and one live cancellation per order (a rejected
+            # cancellation may be requested again later). Refund sagas are one per refund:
+            # several partial refunds of an order may run at once.
             models.UniqueConstraint(
                 fields=["saga_type", "correlation_id"],
-                condition=models.Q(status__in=["running", "compensating", "awaiting_approval"]),
+                condition=models.Q(status__in=["running", "compensating", "awaiting_approval"])
+                & ~models.Q(saga_type="order_refund"),
                 name="saga_one_active_per_type",
             ),
         ]

@@ -5,7 +5,7 @@ sent after commit, so a rolled-back order starts nothing."""
 from contextlib import contextmanager
 
 from commerce.eventstore.policies import policy, unregister
-from sagas.flows import cancellation, fulfilment
+from sagas.flows import cancellation, fulfilment, refund
 from sagas.models import ACTIVE_STATUSES, SagaInstance
 from sagas.services import saga_start
 
@@ -26,12 +26,19 @@ def start_cancellation(event) -> None:
                data=cancellation.initial_data(event))
 
 
+@policy("RefundRequested")
+def start_refund(event) -> None:
+    saga_start(saga_type=refund.SAGA_TYPE, correlation_id=event.aggregate_id,
+               data=refund.initial_data(event))
+
+
 @contextmanager
 def suspended():
     """Tests of other apps that drive the order lifecycle by hand (calling the saga-facing
     commands themselves) use this so the real sagas do not run alongside in eager mode:
     `with suspended(): ...` or an autouse fixture around it."""
-    handlers = {"OrderPlaced": start_fulfilment, "CancellationRequested": start_cancellation}
+    handlers = {"OrderPlaced": start_fulfilment, "CancellationRequested": start_cancellation,
+                "RefundRequested": start_refund}
     for fn in handlers.values():
         unregister(fn)
     try:

@@ -17,4 +17,6 @@ class Simulator:
 
 
 SIMULATORS: tuple[Simulator, ...] = (
+    Simulator("payments", "simulators.payments", "PAYMENT_SIMULATOR_PORT", 8101,
+              "Stripe-shaped payment processor (PaymentIntents, Refunds, idempotency)"),
 )

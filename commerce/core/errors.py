@@ -17,6 +17,9 @@ class ErrorCode(StrEnum):
     NOT_ACCEPTABLE = "not_acceptable"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     THROTTLED = "throttled"
+    BAD_REQUEST = "bad_request"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    URI_TOO_LONG = "uri_too_long"
     CONFLICT = "conflict"
     CONCURRENCY_CONFLICT = "concurrency_conflict"
     PRECONDITION_FAILED = "precondition_failed"
@@ -39,8 +42,10 @@ class ErrorCode(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     APPROVAL_REQUIRED = "approval_required"
     PAYMENT_GATEWAY_TIMEOUT = "payment_gateway_timeout"
+    PAYMENT_GATEWAY_UNAUTHORIZED = "payment_gateway_unauthorized"
     INVALID_PAYMENT_STATE = "invalid_payment_state"
     INVALID_SAGA_STATE = "invalid_saga_state"
+    REFUND_EXCEEDS_REFUNDABLE = "refund_exceeds_refundable"
 
 
 class DomainError(Exception):

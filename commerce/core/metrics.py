@@ -53,6 +53,11 @@ EXTERNAL_CALL_SECONDS = Histogram(
     ["service", "operation"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+WAKEUP_FAILURES = Counter(
+    "commerce_wakeup_failures_total",
+    "After-commit wake-ups that could not be queued (broker down); beat does the work later",
+    ["task"],
+)
 
 # --- money and outcomes, counted from order events after commit (orders/metrics.py) ------
 PAYMENTS_CAPTURED_AMOUNT = Counter(
@@ -68,7 +73,7 @@ ORDER_CONFIRM_SECONDS = Histogram(
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0),
 )
 
-# --- process supervision (commerce/core/supervision.py) ---------------------------------
+# --- process supervision (ops/celery.py, the relay command) ---------------------------------
 # Wall-clock time of the last heartbeat: a worker's consumer loop, beat's scheduler loop.
 WORKER_HEARTBEAT = Gauge(
     "commerce_worker_heartbeat_timestamp_seconds", "Last heartbeat of a Celery worker",
@@ -86,7 +91,7 @@ CELERY_TASKS = Counter(
     "commerce_celery_tasks_total", "Celery tasks finished, by outcome", ["task", "outcome"]
 )
 
-# --- operator gauges, computed in one place by the beat process (commerce/core/ops.py) --
+# --- operator gauges, computed in one place by the beat process (ops/gauges.py) -------
 _LATEST = {"multiprocess_mode": "mostrecent"}
 OPS_COLLECTED = Gauge("commerce_ops_collected_timestamp_seconds",
                       "When the operator gauges were last computed", **_LATEST)
@@ -113,6 +118,9 @@ QUEUE_OLDEST_AGE = Gauge("commerce_queue_oldest_age_seconds",
 INVENTORY_DRIFT = Gauge("commerce_inventory_drift_items",
                         "Stock counters that disagree with the facts (scheduled "
                         "inventory_verify)", **_LATEST)
+INVENTORY_MISMATCHES = Gauge("commerce_inventory_reservation_mismatches",
+                             "Reservations that disagree with their orders (inventory_verify)",
+                             **_LATEST)
 INVENTORY_VERIFIED = Gauge("commerce_inventory_verified_timestamp_seconds",
                            "When inventory_verify last ran", **_LATEST)
 LOW_STOCK_ITEMS = Gauge("commerce_low_stock_items",

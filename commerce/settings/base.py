@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # logout and refresh rotation revoke tokens
     "drf_spectacular",
     "django_structlog",
     "django_fsm",
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "commerce.core.middleware.CorrelationIdMiddleware",
+    # JSON envelope for every error under /api/, 503 for outages anywhere (commerce/api).
+    "commerce.api.middleware.ApiErrorMiddleware",
     "commerce.core.middleware.ProbeMiddleware",  # probes and scrapes: any Host header
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin CSS/JS under gunicorn
@@ -146,6 +149,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes every database connection before and after each task unless
+# this is set; with it, connections are reused (and still recycled by CONN_MAX_AGE and
+# health checks) instead of paying a new PostgreSQL backend per task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 
 # --- Event publishing (outbox relay) ----------------------------------------------------
 EVENTS_PUBSUB_CHANNEL = env("EVENTS_PUBSUB_CHANNEL", default="commerce.events")
@@ -160,7 +167,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["commerce.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "commerce.api.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
@@ -168,6 +175,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "commerce.api.schema.CommerceAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # How many reverse proxies append to X-Forwarded-For; the client IP that throttles key on
+    # is read that many hops from the right (0: the socket peer, nothing spoofable).
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 
 # Tokens are ours (HS256 with SECRET_KEY) unless an external identity provider is set:
@@ -184,6 +194,19 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # A refresh hands out a new refresh token and revokes the old one (token_blacklist);
+    # logout (POST auth/logout/) revokes one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+}
+
+# Brute-force limits on the credential endpoints, per client IP and per account
+# (commerce/api/throttles.py). DRF rate syntax: <count>/<second|minute|hour|day>.
+AUTH_THROTTLE_RATES = {
+    "token_ip": "30/minute", "token_account": "10/hour",
+    "refresh_ip": "60/minute", "refresh_account": "30/minute",
+    "register_ip": "20/hour", "register_account": "5/hour",
+    **env.dict("AUTH_THROTTLE_RATES", default={}),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -194,6 +217,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Hostile input and outages (commerce/api/middleware.py, commerce/core/outages.py) ----
+# Longer URLs answer 414 in the envelope; gunicorn's own limit (deploy/gunicorn.conf.py) is
+# set above this, so our app is the one answering.
+MAX_URL_LENGTH = env.int("MAX_URL_LENGTH", default=4096)
+# Bodies above this answer 413 `payload_too_large` (Django's default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Retry-After (seconds) on 503 `service_unavailable` while PostgreSQL or Redis is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 
 # --- Logging: one JSON format for every process, with the correlation id ----------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -209,6 +241,8 @@ INVENTORY_VERIFY_INTERVAL_SECONDS = env.float("INVENTORY_VERIFY_INTERVAL_SECONDS
                                               default=600.0)
 
 # --- Domain settings (each documented in README "Configuration") ------------------------
+# How long an Idempotency-Key is remembered (then purged by beat).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # inventory: how long a reservation holds stock before the beat task releases it.
 RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
 # cart
@@ -219,13 +253,21 @@ CART_MAX_QUANTITY_PER_LINE = env.int("CART_MAX_QUANTITY_PER_LINE", default=99)
 ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=1000)
 ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
 # sagas / payments
+# How long a worker's claim on a saga lasts (its lease) before another worker may take it
+# over: longer than the slowest step, external call included.
 SAGA_STEP_DEADLINE_SECONDS = env.int("SAGA_STEP_DEADLINE_SECONDS", default=60)
+# Sagas claimed per batch, and external calls (processor, carriers) in flight per worker
+# process at once.
+SAGA_BATCH_SIZE = env.int("SAGA_BATCH_SIZE", default=100)
+SAGA_CALL_CONCURRENCY = env.int("SAGA_CALL_CONCURRENCY", default=64)
 SAGA_MAX_ATTEMPTS = env.int("SAGA_MAX_ATTEMPTS", default=5)
 CANCELLATION_APPROVAL_THRESHOLD = Decimal(env("CANCELLATION_APPROVAL_THRESHOLD", default="500.00"))
-PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.simulated.SimulatedGateway")
-PAYMENT_SIMULATED_TIMEOUTS = env.int("PAYMENT_SIMULATED_TIMEOUTS", default=2)
-# Simulated processor latency, applied after it recorded the call (benchmarks, crash tests).
-PAYMENT_SIMULATED_LATENCY_SECONDS = env.float("PAYMENT_SIMULATED_LATENCY_SECONDS", default=0.0)
+# The payment processor: a Stripe-compatible API (locally the simulator, `python -m simulators
+# payments`). The default key is the simulator's test-only key; production requires its own.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.stripe_api.StripeGateway")
+PAYMENT_API_BASE_URL = env("PAYMENT_API_BASE_URL", default="http://127.0.0.1:8101")
+PAYMENT_API_KEY = env("PAYMENT_API_KEY", default="sk_test_commerce_local_simulator")
+PAYMENT_API_TIMEOUT_SECONDS = env.float("PAYMENT_API_TIMEOUT_SECONDS", default=5.0)
 # Exponential backoff for transient saga step failures: base * 2**(attempt-1), capped.
 SAGA_RETRY_BACKOFF_SECONDS = env.float("SAGA_RETRY_BACKOFF_SECONDS", default=1.0)
 SAGA_RETRY_BACKOFF_MAX_SECONDS = env.float("SAGA_RETRY_BACKOFF_MAX_SECONDS", default=60.0)

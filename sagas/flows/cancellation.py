@@ -44,11 +44,13 @@ def _reservation_status(order_id: UUID) -> str | None:
 
 def review(ctx: SagaContext):
     from sagas.flows.fulfilment import SAGA_TYPE as FULFILMENT
+    from sagas.flows.refund import SAGA_TYPE as REFUND
 
     order_id = _order_id(ctx)
-    if SagaInstance.objects.filter(correlation_id=order_id, saga_type=FULFILMENT,
+    # Both act on the order's payment: settle after them, on what they left.
+    if SagaInstance.objects.filter(correlation_id=order_id, saga_type__in=(FULFILMENT, REFUND),
                                    status__in=ACTIVE_STATUSES).exists():
-        raise StepPending("waiting for the order's fulfilment saga to finish")
+        raise StepPending("waiting for the order's fulfilment or refund sagas to finish")
     order = order_selectors.order_get(order_id=order_id)
     if order.status in TERMINAL:
         # e.g. the fulfilment failed meanwhile: nothing left to cancel.
@@ -89,13 +91,26 @@ def settle_payment(ctx: SagaContext):
     if payment is None:
         return {"payment_settled": "none"}
     if payment.status == PaymentStatus.AUTHORIZED:
-        payment_services.payment_void(payment_id=payment.id,
-                                      idempotency_key=ctx.idempotency_key("void"))
+        void = payment_services.payment_void_begin(
+            payment_id=payment.id, idempotency_key=ctx.idempotency_key("void"))
+        _, refusal = yield from payment_services.payment_operation_execute(void)
+        if refusal is not None:
+            raise refusal
         return {"payment_settled": "voided", "payment_id": str(payment.id)}
+    if payment.status == PaymentStatus.PENDING:
+        # The fulfilment saga ended (review waited for it) with the authorization's answer
+        # unrecorded; it is left for staff, never guessed.
+        raise Conflict("The order's payment authorization is unresolved.",
+                       details={"payment_id": str(payment.id)})
     amount = payment.amount_captured - payment.amount_refunded
     if amount > 0:
-        payment_services.payment_refund(payment_id=payment.id, amount=amount,
-                                        idempotency_key=ctx.idempotency_key("refund"))
+        # A re-run after a crash gets the operation its key already recorded (and amount).
+        operation = payment_services.payment_refund_begin(
+            payment_id=payment.id, amount=amount, idempotency_key=ctx.idempotency_key("refund"))
+        _, refusal = yield from payment_services.payment_operation_execute(operation)
+        if refusal is not None:
+            raise refusal
+        amount = operation.amount
         order_services.order_record_refund(order_id=order_id, payment_id=payment.id,
                                            amount=amount)
     return {"payment_settled": "refunded", "payment_id": str(payment.id),
@@ -111,7 +126,7 @@ def restore_stock(ctx: SagaContext):
     if status == FULFILLED:
         inventory_services.reservation_restock(order_id=order_id, reason=reason)
         return {"stock": "restocked"}
-    inventory_services.reservation_release(order_id=order_id, reason=reason)
+    inventory_services.reservation_release(order_id=order_id, reason=reason, order_ending=True)
     return {"stock": "released"}
 
 

@@ -91,7 +91,7 @@ def test_production_file_runs_production_settings_without_literal_secrets():
     assert not re.search(r"://\w+:[^@$]+@", text), "a password in a URL"
     example = (ROOT / ".env.production.example").read_text()
     for key in ("DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "POSTGRES_PASSWORD",
-                "REDIS_PASSWORD", "DJANGO_ALLOWED_HOSTS"):
+                "REDIS_PASSWORD", "DJANGO_ALLOWED_HOSTS", "PAYMENT_API_KEY"):
         assert re.search(rf"^{key}=", example, re.M), key
     assert ".env.production" in (ROOT / ".gitignore").read_text().split()
 

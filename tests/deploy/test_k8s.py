@@ -122,7 +122,7 @@ def test_secrets_come_from_outside(production):
     external = of_kind(production, "ExternalSecret")["commerce-secrets"]
     assert external["spec"]["target"]["name"] == "commerce-secrets"
     keys = {d["secretKey"] for d in external["spec"]["data"]}
-    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"} <= keys
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PAYMENT_API_KEY"} <= keys
     auth = of_kind(production, "TriggerAuthentication")["commerce-redis"]
     assert {t["key"] for t in auth["spec"]["secretTargetRef"]} <= keys
     text = yaml.safe_dump_all(production)

@@ -299,7 +299,8 @@ def test_patch_after_shipping_window_is_409(customer_api, place):
     err = r.json()["error"]
     assert err["code"] == "invalid_transition"
     assert err["details"]["status"] == "failed"
-    assert err["details"]["allowed_actions"] == ["archive", "record_refund"]
+    assert err["details"]["allowed_actions"] == ["archive", "record_refund",
+                                                 "record_refund_failure"]
     assert snapshot() == before
 
 

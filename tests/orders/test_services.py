@@ -72,10 +72,12 @@ def test_allowed_transition(place, start, command, expected, new_events):
 
 def test_every_lifecycle_transition_is_covered():
     # The table above exercises every transition of the declaration except the two
-    # "record a failure" ones (covered by test_fail_records_cause_then_failure) and
-    # reject_cancellation (test_reject_cancellation_leaves_order_unchanged).
+    # "record a failure" ones (covered by test_fail_records_cause_then_failure),
+    # reject_cancellation (test_reject_cancellation_leaves_order_unchanged) and the
+    # requested-refund ones (tests/orders/test_refunds.py).
     covered = {ev.TRANSITIONS[e] for row in ALLOWED for e in row[3] if e in ev.TRANSITIONS}
-    covered |= {"record_reservation_failure", "reject_cancellation"}
+    covered |= {"record_reservation_failure", "reject_cancellation", "request_refund",
+                "record_refund_failure"}
     assert covered == set(lifecycle.all_actions())
 
 
