@@ -16,19 +16,19 @@ from orders.models import OrderView
 @policy(ev.PAYMENT_CAPTURED)
 def count_captured(event) -> None:
     amount = float(Decimal(event.data["amount"]))
-    transaction.on_commit(lambda: metrics.PAYMENTS_CAPTURED_AMOUNT.inc(amount))
+    transaction.on_commit(lambda: metrics.PAYMENTS_CAPTURED_AMOUNT.inc(amount), robust=True)
 
 
 @policy(ev.REFUND_ISSUED)
 def count_refunded(event) -> None:
     amount = float(Decimal(event.data["amount"]))
-    transaction.on_commit(lambda: metrics.REFUNDS_AMOUNT.inc(amount))
+    transaction.on_commit(lambda: metrics.REFUNDS_AMOUNT.inc(amount), robust=True)
 
 
 @policy(ev.ORDER_FAILED)
 def count_failed(event) -> None:
     code = event.data.get("code") or "unknown"
-    transaction.on_commit(lambda: metrics.ORDERS_FAILED.labels(code=code).inc())
+    transaction.on_commit(lambda: metrics.ORDERS_FAILED.labels(code=code).inc(), robust=True)
 
 
 @policy(ev.ORDER_CONFIRMED)
@@ -40,4 +40,4 @@ def observe_confirmation_time(event) -> None:
     if placed_at is None:
         return
     seconds = max((event.created_at - placed_at).total_seconds(), 0.0)
-    transaction.on_commit(lambda: metrics.ORDER_CONFIRM_SECONDS.observe(seconds))
+    transaction.on_commit(lambda: metrics.ORDER_CONFIRM_SECONDS.observe(seconds), robust=True)

@@ -62,7 +62,7 @@ def _celery_record(logger, task, return_value):
 @pytest.mark.parametrize("task,result,kept", [
     ("eventstore.relay_outbox", "0", False),     # housekeeping that did nothing: DEBUG
     ("eventstore.relay_outbox", "12", True),     # housekeeping that did something: INFO
-    ("sagas.resume_stalled", "0", False),
+    ("sagas.run_due", "0", False),
     ("sagas.run_step", "None", True),            # not housekeeping: always INFO
 ])
 def test_housekeeping_lines_are_debug_unless_they_did_something(task, result, kept):
