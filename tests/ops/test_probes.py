@@ -43,3 +43,13 @@ def test_metrics_lists_the_operator_gauges(client):
                  "commerce_order_oldest_open_age_seconds", "commerce_sagas",
                  "commerce_queue_depth", "commerce_inventory_drift_items"):
         assert f"# TYPE {name} gauge" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_probes_are_not_redirected_to_https(client, strict_hosts, path):
+    # production redirects plain HTTP to HTTPS; the kubelet and Prometheus speak plain HTTP
+    # to the pod, so their paths must answer as they are
+    with override_settings(SECURE_SSL_REDIRECT=True):
+        response = client.get(path, HTTP_HOST=POD_HOST)
+    assert response.status_code == 200
