@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from commerce.core import health
 
 api_v1 = [
     path("auth/", include("commerce.accounts.urls")),
+    path("catalog/", include("inventory.catalog_urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
     path("orders/", include("payments.urls")),  # /orders/{id}/payments/
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),  # /metrics

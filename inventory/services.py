@@ -32,14 +32,14 @@ from inventory.validation import (
     clean_currency,
     clean_int,
     clean_price,
+    clean_product_id,
     clean_sku,
     clean_text,
-    clean_uuid,
 )
 
 
 def item_create(
-    *, sku: str, product_id: uuid.UUID | str, name: str, price: Decimal | str,
+    *, sku: str, product_id: str, name: str, price: Decimal | str,
     currency: str = "USD", total_quantity: int = 0, low_stock_threshold: int = 5,
     reorder_point: int = 10, reorder_quantity: int = 50, active: bool = True,
 ) -> InventoryItem:
@@ -47,7 +47,7 @@ def item_create(
     initial quantity so the first units have an audit trail too)."""
     errors = Errors()
     sku = clean_sku(sku, errors)
-    product_uuid = clean_uuid(product_id, errors, "product_id")
+    product_id = clean_product_id(product_id, errors)
     name = clean_text(name, errors, "name", max_length=200)
     unit_price = clean_price(price, errors)
     currency = clean_currency(currency, errors)
@@ -61,7 +61,7 @@ def item_create(
         raise ValidationFailed(details=errors)
 
     new_events = [NewEvent(ev.ITEM_CREATED, {
-        "sku": sku, "product_id": str(product_uuid), "name": name,
+        "sku": sku, "product_id": product_id, "name": name,
         "unit_price": str(unit_price), "currency": currency, "active": active,
         "low_stock_threshold": low_stock_threshold, "reorder_point": reorder_point,
         "reorder_quantity": reorder_quantity,

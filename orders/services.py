@@ -33,6 +33,7 @@ from orders.validation import (
     clean_address,
     clean_lines,
     clean_text,
+    stock_errors,
 )
 
 repository: Repository[Order] = Repository(Order)
@@ -93,6 +94,7 @@ def order_place(
         payment_method = clean_text(payment_method, "payment_method", max_length=100) or None
     catalog = inventory_selectors.catalog_lookup(skus=[line["sku"] for line in clean])
     catalog_errors(clean, catalog)
+    stock_errors(clean, catalog)
 
     order = Order(order_id)
     order.record(ev.ORDER_PLACED, {
