@@ -4,9 +4,10 @@
     locust -f bench/locustfile.py --host http://127.0.0.1:8000          # web UI on :8089
     locust -f bench/locustfile.py --host http://127.0.0.1:8000 --headless -u 200 -r 20 -t 10m
 
-Journeys, weighted like a shop's traffic: most visitors browse; some fill a guest cart, sign
-up, merge it and check out; a few place orders straight through the API; buyers follow their
-order until it is confirmed or failed and cancel some. Payment methods mix successes,
+Journeys, weighted like a shop's traffic: most visitors browse the public catalog; some fill a
+guest cart, sign in, merge it and check out; some check out as guests; a few place orders
+straight through the API; buyers follow their order until it is confirmed or failed and
+cancel some. Payment methods mix successes,
 declines and processor timeouts (the simulated gateway's test cards). Business refusals
 (409 out of stock, declines) count as successes: they are correct answers.
 
@@ -53,11 +54,11 @@ class Customer(HttpUser):
 
     def skus(self) -> list[str]:
         if not _skus:
-            response = self.client.get(f"{API}/inventory/items/?page_size=100",
-                                       headers=self.auth, name="inventory/items")
+            response = self.client.get(f"{API}/catalog/products/?page_size=100",
+                                       name="catalog/products")
             if response.ok:
                 _skus.extend(item["sku"] for item in response.json()["results"]
-                             if item.get("in_stock", True))
+                             if item.get("availability") != "out_of_stock")
         return _skus
 
     def follow(self, order_id: str, *, polls: int = 10):
@@ -87,9 +88,9 @@ class Shopper(Customer):
     @task(10)
     def browse(self):
         pages = max(1, -(-_catalog_size[0] // 10))  # pages of 10 seen so far
-        response = self.client.get(f"{API}/inventory/items/?page_size=10&page="
-                                   f"{random.randint(1, pages)}", headers=self.auth,
-                                   name="inventory/items?page")
+        # the public catalog: visitors browse without signing in
+        response = self.client.get(f"{API}/catalog/products/?page_size=10&page="
+                                   f"{random.randint(1, pages)}", name="catalog/products?page")
         if response.ok:
             _catalog_size[0] = response.json()["count"]
 
@@ -97,8 +98,8 @@ class Shopper(Customer):
     def item(self):
         skus = self.skus()
         if skus:
-            self.client.get(f"{API}/inventory/items/{random.choice(skus)}/",
-                            headers=self.auth, name="inventory/items/{sku}")
+            self.client.get(f"{API}/catalog/products/{random.choice(skus)}/",
+                            name="catalog/products/{sku}")
 
     @task(2)
     def guest_cart_then_checkout(self):
@@ -134,6 +135,40 @@ class Shopper(Customer):
             order_id = response.json()["order_id"]
             self.follow(order_id)
             self.maybe_cancel(order_id)
+
+
+    @task(1)
+    def guest_checkout(self):
+        """A guest buys without an account: cart token, checkout with an email, then follows
+        the order with the order token the checkout answered."""
+        skus = self.skus()
+        if not skus:
+            return
+        response = self.client.post(f"{API}/cart/items/", json={"sku": random.choice(skus),
+                                                                 "quantity": 1},
+                                    name="cart/items (guest)")
+        if not response.ok:
+            return
+        guest = {"X-Cart-Token": response.json().get("token")
+                 or response.headers.get("X-Cart-Token", "")}
+        with self.client.post(f"{API}/cart/checkout/",
+                              headers={**guest, "Idempotency-Key": str(uuid.uuid4())},
+                              json={"shipping_address": ADDRESS,
+                                    "email": f"guest-{uuid.uuid4().hex[:10]}@example.com",
+                                    "payment_method": random.choice(PAYMENT_METHODS)},
+                              name="cart/checkout (guest)", catch_response=True) as response:
+            if response.status_code == 409:
+                response.success()
+                return
+        if response.status_code == 201:
+            body = response.json()
+            order = {"X-Order-Token": body.get("order_access_token", "")}
+            for _ in range(5):
+                status = self.client.get(f"{API}/orders/{body['order_id']}/", headers=order,
+                                         name="orders/{id} (guest)")
+                if not status.ok or status.json().get("status") in FINAL:
+                    break
+                time.sleep(1)
 
 
 class ApiBuyer(Customer):
