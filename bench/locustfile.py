@@ -61,15 +61,42 @@ class Customer(HttpUser):
                              if item.get("availability") != "out_of_stock")
         return _skus
 
-    def follow(self, order_id: str, *, polls: int = 10):
+    def follow(self, order_id: str, *, headers: dict | None = None, polls: int = 10,
+               name: str = "orders/{id}") -> str | None:
         """Poll the order as a customer's page would, until it is final."""
         for _ in range(polls):
-            response = self.client.get(f"{API}/orders/{order_id}/", headers=self.auth,
-                                       name="orders/{id}")
+            response = self.client.get(f"{API}/orders/{order_id}/",
+                                       headers=self.auth if headers is None else headers,
+                                       name=name)
             if not response.ok or response.json().get("status") in FINAL:
                 return response.json().get("status") if response.ok else None
             time.sleep(1)  # locust patches time.sleep with gevent's: other users keep going
         return None
+
+    def guest_cart(self, skus: list[str], *, lines: int) -> str | None:
+        """A guest fills a cart (no JWT: the cart token names it); returns the token."""
+        token = None
+        for _ in range(lines):
+            response = self.client.post(f"{API}/cart/items/",
+                                        headers={"X-Cart-Token": token} if token else {},
+                                        json={"sku": random.choice(skus), "quantity": 1},
+                                        name="cart/items (guest)")
+            if not response.ok:
+                return None
+            token = token or response.json().get("token") or response.headers.get(
+                "X-Cart-Token")
+        return token
+
+    def create(self, path: str, *, headers: dict, body: dict, name: str) -> dict | None:
+        """POST with an Idempotency-Key; 409 (out of stock) is a correct refusal. Returns the
+        created order, or None."""
+        with self.client.post(f"{API}/{path}", json=body, name=name, catch_response=True,
+                              headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
+                              ) as response:
+            if response.status_code == 409:
+                response.success()
+                return None
+        return response.json() if response.status_code == 201 else None
 
     def maybe_cancel(self, order_id: str, share: float = 0.1):
         if random.random() < share:
@@ -104,71 +131,37 @@ class Shopper(Customer):
     @task(2)
     def guest_cart_then_checkout(self):
         skus = self.skus()
-        if not skus:
+        token = self.guest_cart(skus, lines=random.randint(1, 3)) if skus else None
+        if token is None:
             return
-        # a guest fills a cart (no JWT: the cart token names it)
-        response = self.client.post(f"{API}/cart/items/", json={"sku": random.choice(skus),
-                                                                 "quantity": 1},
-                                    name="cart/items (guest)")
-        if not response.ok:
-            return
-        token = response.json().get("token") or response.headers.get("X-Cart-Token")
-        guest = {"X-Cart-Token": token}
-        for _ in range(random.randint(0, 2)):
-            self.client.post(f"{API}/cart/items/", headers=guest,
-                             json={"sku": random.choice(skus), "quantity": 1},
-                             name="cart/items (guest)")
-        self.client.get(f"{API}/cart/", headers=guest, name="cart (guest)")
-        # signs in and merges the guest cart into theirs
+        self.client.get(f"{API}/cart/", headers={"X-Cart-Token": token}, name="cart (guest)")
+        # signs in, merges the guest cart into theirs, checks out
         self.sign_in()
         self.client.post(f"{API}/cart/merge/", headers=self.auth, json={"token": token},
                          name="cart/merge")
-        with self.client.post(f"{API}/cart/checkout/",
-                              headers={**self.auth, "Idempotency-Key": str(uuid.uuid4())},
-                              json={"shipping_address": ADDRESS,
-                                    "payment_method": random.choice(PAYMENT_METHODS)},
-                              name="cart/checkout", catch_response=True) as response:
-            if response.status_code == 409:  # out of stock: a correct refusal
-                response.success()
-                return
-        if response.status_code == 201:
-            order_id = response.json()["order_id"]
-            self.follow(order_id)
-            self.maybe_cancel(order_id)
-
+        order = self.create("cart/checkout/", headers=self.auth, name="cart/checkout",
+                            body={"shipping_address": ADDRESS,
+                                  "payment_method": random.choice(PAYMENT_METHODS)})
+        if order:
+            self.follow(order["order_id"])
+            self.maybe_cancel(order["order_id"])
 
     @task(1)
     def guest_checkout(self):
-        """A guest buys without an account: cart token, checkout with an email, then follows
-        the order with the order token the checkout answered."""
+        """A guest buys without an account: checkout with an email, then follows the order
+        with the order token the checkout answered."""
         skus = self.skus()
-        if not skus:
+        token = self.guest_cart(skus, lines=1) if skus else None
+        if token is None:
             return
-        response = self.client.post(f"{API}/cart/items/", json={"sku": random.choice(skus),
-                                                                 "quantity": 1},
-                                    name="cart/items (guest)")
-        if not response.ok:
-            return
-        guest = {"X-Cart-Token": response.json().get("token")
-                 or response.headers.get("X-Cart-Token", "")}
-        with self.client.post(f"{API}/cart/checkout/",
-                              headers={**guest, "Idempotency-Key": str(uuid.uuid4())},
-                              json={"shipping_address": ADDRESS,
-                                    "email": f"guest-{uuid.uuid4().hex[:10]}@example.com",
-                                    "payment_method": random.choice(PAYMENT_METHODS)},
-                              name="cart/checkout (guest)", catch_response=True) as response:
-            if response.status_code == 409:
-                response.success()
-                return
-        if response.status_code == 201:
-            body = response.json()
-            order = {"X-Order-Token": body.get("order_access_token", "")}
-            for _ in range(5):
-                status = self.client.get(f"{API}/orders/{body['order_id']}/", headers=order,
-                                         name="orders/{id} (guest)")
-                if not status.ok or status.json().get("status") in FINAL:
-                    break
-                time.sleep(1)
+        order = self.create("cart/checkout/", headers={"X-Cart-Token": token},
+                            name="cart/checkout (guest)",
+                            body={"shipping_address": ADDRESS,
+                                  "email": f"guest-{uuid.uuid4().hex[:10]}@example.com",
+                                  "payment_method": random.choice(PAYMENT_METHODS)})
+        if order:
+            self.follow(order["order_id"], polls=5, name="orders/{id} (guest)",
+                        headers={"X-Order-Token": order.get("order_access_token", "")})
 
 
 class ApiBuyer(Customer):
@@ -183,18 +176,12 @@ class ApiBuyer(Customer):
             return
         lines = [{"sku": sku, "quantity": random.randint(1, 2)}
                  for sku in random.sample(skus, k=min(len(skus), random.randint(1, 3)))]
-        with self.client.post(f"{API}/orders/",
-                              headers={**self.auth, "Idempotency-Key": str(uuid.uuid4())},
-                              json={"lines": lines, "shipping_address": ADDRESS,
-                                    "payment_method": random.choice(PAYMENT_METHODS)},
-                              name="orders (place)", catch_response=True) as response:
-            if response.status_code == 409:
-                response.success()
-                return
-        if response.status_code == 201:
-            order_id = response.json()["order_id"]
-            self.follow(order_id, polls=5)
-            self.maybe_cancel(order_id, share=0.05)
+        order = self.create("orders/", headers=self.auth, name="orders (place)",
+                            body={"lines": lines, "shipping_address": ADDRESS,
+                                  "payment_method": random.choice(PAYMENT_METHODS)})
+        if order:
+            self.follow(order["order_id"], polls=5)
+            self.maybe_cancel(order["order_id"], share=0.05)
 
     @task(3)
     def my_orders(self):
