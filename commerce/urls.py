@@ -13,11 +13,13 @@ api_v1 = [
     path("orders/", include("sagas.order_urls")),  # /orders/{id}/cancel/approve/
     path("cart/", include("cart.urls")),
     path("sagas/", include("sagas.urls")),
+    path("", include("notifications.api_urls")),  # me/notification-preferences, webhooks/
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("unsubscribe/", include("notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -15,6 +15,7 @@ from commerce.eventstore.types import NewEvent
 from inventory import events as ev
 from inventory import selectors
 from inventory.errors import DuplicateSku, InsufficientStock, ItemNotFound
+from inventory.low_stock import low_stock_reached
 from inventory.models import InventoryItem
 from inventory.reservations import (  # noqa: F401  (re-exported: the contract's entry points)
     reservation_confirm,
@@ -173,10 +174,12 @@ def stock_adjust(*, sku: str, delta: int, reason: str) -> InventoryItem:
             )
         if item.total + delta > MAX_QUANTITY:
             raise ValidationFailed(details={"delta": [f"Total would exceed {MAX_QUANTITY}."]})
+        events = [NewEvent(ev.STOCK_ADJUSTED, {"sku": item.sku, "delta": delta, "reason": reason})]
+        crossed = low_stock_reached(item, available_after=item.available + delta)
+        if crossed is not None:
+            events.append(crossed)
         store.append(aggregate_id=item.id, aggregate_type=ev.STOCK_ITEM,
-                     expected_version=item.version,
-                     events=[NewEvent(ev.STOCK_ADJUSTED,
-                                      {"sku": item.sku, "delta": delta, "reason": reason})])
+                     expected_version=item.version, events=events)
         return _item(item.id)
 
 

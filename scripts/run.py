@@ -102,7 +102,7 @@ def main() -> int:
         port = env["PORT"]
         print(f"API on http://127.0.0.1:{port}/api/docs/  admin on "
               f"http://127.0.0.1:{port}/admin/  metrics on http://127.0.0.1:{port}/metrics\n"
-              f"processes: web, worker, beat, relay"
+              f"processes: web, worker, beat, relay, consumer"
               f"{', simulators' if env['SIMULATORS_AUTOSTART'] == 'true' else ''} "
               f"(restarted if they die; Ctrl-C stops all)", flush=True)
         code = supervise(env)

@@ -46,6 +46,9 @@ class ErrorCode(StrEnum):
     INVALID_PAYMENT_STATE = "invalid_payment_state"
     INVALID_SAGA_STATE = "invalid_saga_state"
     REFUND_EXCEEDS_REFUNDABLE = "refund_exceeds_refundable"
+    INVALID_SIGNATURE = "invalid_signature"
+    UNSUBSCRIBE_LINK_INVALID = "unsubscribe_link_invalid"
+    UNSUBSCRIBE_LINK_USED = "unsubscribe_link_used"
 
 
 class DomainError(Exception):

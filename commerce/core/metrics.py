@@ -59,6 +59,25 @@ WAKEUP_FAILURES = Counter(
     ["task"],
 )
 
+# Consumers of the commerce:events stream (notifications/stream.py), by consumer group and
+# outcome (handled, duplicate, failed, claimed, dead_lettered).
+STREAM_ENTRIES = Counter(
+    "commerce_stream_entries_total", "Stream entries seen by consumer groups",
+    ["group", "outcome"]
+)
+# Notification deliveries entering each state (queued, sent, delivered, failed, bounced).
+NOTIFICATIONS = Counter(
+    "commerce_notifications_total", "Notification deliveries by channel and state",
+    ["channel", "state"]
+)
+# Outbound webhook attempts by outcome (delivered, failed, disabled) and their latency.
+WEBHOOK_ATTEMPTS = Counter(
+    "commerce_webhook_attempts_total", "Webhook delivery attempts", ["outcome"]
+)
+WEBHOOK_ATTEMPT_SECONDS = Histogram(
+    "commerce_webhook_attempt_seconds", "Latency of webhook delivery attempts",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 # --- money and outcomes, counted from order events after commit (orders/metrics.py) ------
 PAYMENTS_CAPTURED_AMOUNT = Counter(
     "commerce_payments_captured_amount_total", "Money captured (the orders' currency)"
@@ -85,6 +104,11 @@ BEAT_HEARTBEAT = Gauge(
 )
 RELAY_HEARTBEAT = Gauge(
     "commerce_relay_heartbeat_timestamp_seconds", "Last loop of a dedicated outbox relay",
+    multiprocess_mode="max",
+)
+CONSUMER_HEARTBEAT = Gauge(
+    "commerce_consumer_heartbeat_timestamp_seconds",
+    "Last successful poll of a stream consumer (notifications/stream.py)", ["group"],
     multiprocess_mode="max",
 )
 CELERY_TASKS = Counter(

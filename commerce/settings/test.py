@@ -16,9 +16,9 @@ REDIS_URL = env("TEST_REDIS_URL", default=urlparse(REDIS_URL)._replace(path="/15
 CACHES["default"]["LOCATION"] = REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = "commerce-test"
 CELERY_BROKER_URL = REDIS_URL
-# Pub/sub channels are server-wide (not per db): one per test database, so suites running
-# side by side on one Redis never hear each other.
-EVENTS_PUBSUB_CHANNEL = f"{DATABASES['default']['TEST']['NAME']}.events"
+# Pub/sub channels are server-wide (not per db number): name it after the db, so test runs
+# side by side on one Redis never hear each other's events.
+EVENTS_PUBSUB_CHANNEL = f"commerce-test-{REDIS_URL.rsplit('/', 1)[-1]}.events"
 EVENTS_STREAM_KEY = "commerce-test:events"
 
 # A retried saga step is due again at once, so eager tests run it within the same run;

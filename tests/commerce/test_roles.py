@@ -110,6 +110,9 @@ def operations(world):
         "inventory.reserve": ("post", "/api/v1/inventory/reservations/", {
             "order_id": str(res_order), "lines": [{"sku": "ROLE-1", "quantity": 1}]}, 201),
         "sagas.list": ("get", "/api/v1/sagas/", None, 200),
+        "webhooks.list": ("get", "/api/v1/webhooks/endpoints/", None, 200),
+        "webhooks.create": ("post", "/api/v1/webhooks/endpoints/", {
+            "name": "erp", "url": "https://erp.example.com/h", "event_types": ["*"]}, 201),
     }
 
 
@@ -123,7 +126,8 @@ ALLOWED = {
                 "inventory.summary", "inventory.reservations", "inventory.reserve",
                 "sagas.list"},
 }
-OPERATION_NAMES = sorted(ALLOWED[SUPPORT] | ALLOWED[INVENTORY])
+ADMIN_ONLY = {"webhooks.list", "webhooks.create"}
+OPERATION_NAMES = sorted(ALLOWED[SUPPORT] | ALLOWED[INVENTORY] | ADMIN_ONLY)
 
 
 @pytest.mark.parametrize("role", [SUPPORT, INVENTORY, ADMIN])
@@ -185,6 +189,11 @@ PAGES = {
     "/admin/inventory/stockmovement/": {INVENTORY, ADMIN},
     "/admin/eventstore/event/": {ADMIN},
     "/admin/accounts/user/": {ADMIN},
+    "/admin/notifications/delivery/": {SUPPORT, ADMIN},
+    "/admin/notifications/templateoverride/preview/": {SUPPORT, ADMIN},
+    "/admin/notifications/templateoverride/add/": {ADMIN},
+    "/admin/notifications/webhookendpoint/": {ADMIN},
+    "/admin/notifications/webhookdelivery/": {ADMIN},
 }
 
 

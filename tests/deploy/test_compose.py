@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PROCESSES = ("web", "worker", "beat", "relay")
+APP_PROCESSES = ("web", "worker", "beat", "relay", "consumer")
 _INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -58,6 +58,8 @@ def test_every_process_is_supervised(compose):
         assert service["restart"] in ("unless-stopped", "always"), f"{name}: {process}"
         test = " ".join(service["healthcheck"]["test"])
         expected = "/healthz" if process == "web" else f"commerce.core.liveness {process}"
+        if process == "consumer":
+            expected = "commerce.core.liveness consumer-notifications"
         assert expected in test, f"{name}: {process} healthcheck"
 
 
@@ -91,7 +93,9 @@ def test_production_file_runs_production_settings_without_literal_secrets():
     assert not re.search(r"://\w+:[^@$]+@", text), "a password in a URL"
     example = (ROOT / ".env.production.example").read_text()
     for key in ("DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "POSTGRES_PASSWORD",
-                "REDIS_PASSWORD", "DJANGO_ALLOWED_HOSTS", "PAYMENT_API_KEY"):
+                "REDIS_PASSWORD", "DJANGO_ALLOWED_HOSTS", "PAYMENT_API_KEY", "SMS_AUTH_TOKEN",
+                "PUSH_API_TOKEN", "PUSH_RECEIPT_SECRET", "EMAIL_RECEIPT_SECRET",
+                "PUBLIC_BASE_URL"):
         assert re.search(rf"^{key}=", example, re.M), key
     assert ".env.production" in (ROOT / ".gitignore").read_text().split()
 

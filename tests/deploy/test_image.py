@@ -65,7 +65,8 @@ def test_dockerignore_keeps_what_the_image_runs():
 
     for needed in ("manage.py", "requirements.lock", "deploy/gunicorn.conf.py",
                    "deploy/entrypoint.sh", "templates", "commerce", "ops", "orders",
-                   "inventory", "cart", "sagas", "payments", "simulators"):
+                   "inventory", "cart", "sagas", "payments", "simulators", "notifications",
+                   "locale"):
         assert not ignored(needed), needed
     for secret_or_bulk in (".git", ".venv", ".env", ".env.production", "tests", ".data"):
         assert ignored(secret_or_bulk), secret_or_bulk

@@ -69,11 +69,12 @@ def test_probes(production):
     assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert web["startupProbe"]["httpGet"]["path"] == "/healthz"
-    for process in ("worker", "beat", "relay"):
+    for process, heartbeat in (("worker", "worker"), ("beat", "beat"), ("relay", "relay"),
+                               ("consumer", "consumer-notifications")):
         container = deployments[f"commerce-{process}"]["spec"]["template"]["spec"][
             "containers"][0]
         command = container["livenessProbe"]["exec"]["command"]
-        assert command[:4] == ["python", "-m", "commerce.core.liveness", process]
+        assert command[:4] == ["python", "-m", "commerce.core.liveness", heartbeat]
 
 
 def test_every_process_is_scraped(production):
@@ -122,7 +123,9 @@ def test_secrets_come_from_outside(production):
     external = of_kind(production, "ExternalSecret")["commerce-secrets"]
     assert external["spec"]["target"]["name"] == "commerce-secrets"
     keys = {d["secretKey"] for d in external["spec"]["data"]}
-    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PAYMENT_API_KEY"} <= keys
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PAYMENT_API_KEY",
+            "SMS_AUTH_TOKEN", "PUSH_API_TOKEN", "PUSH_RECEIPT_SECRET",
+            "EMAIL_RECEIPT_SECRET"} <= keys
     auth = of_kind(production, "TriggerAuthentication")["commerce-redis"]
     assert {t["key"] for t in auth["spec"]["secretTargetRef"]} <= keys
     text = yaml.safe_dump_all(production)
