@@ -114,6 +114,9 @@ def append_many(appends: Sequence[StreamAppend]) -> list[list[RecordedEvent]]:
         transaction.on_commit(_nudge_relay, robust=True)
     for a, stream in zip(appends, recorded, strict=True):
         metrics.EVENTS_APPENDED.labels(aggregate_type=a.aggregate_type).inc(len(stream))
+        # A conflict series (at 0) for every type that appends, so the conflict ratio
+        # exists before the first conflict.
+        metrics.EVENT_CONFLICTS.labels(aggregate_type=a.aggregate_type)
     return recorded
 
 
