@@ -32,9 +32,7 @@ import argparse
 import os
 import random
 import re
-import shutil
-import signal
-import subprocess
+import resource
 import sys
 import tempfile
 import time
@@ -62,10 +60,26 @@ ENV = {
 os.environ.update(ENV)
 
 from bench.common import percentile, run_pgbench  # noqa: E402
-
-FINAL = ("confirmed", "failed", "cancelled")
-ADDRESS = {"name": "Bench", "line1": "1 Main St", "city": "Springfield",
-           "postal_code": "12345", "country": "US"}
+from bench.pipeline_support import (  # noqa: E402
+    ADDRESS,
+    FINAL,
+    JIFFY_MS,
+    CpuAccount,
+    Processes,
+    busy_jiffies,
+    confirmation_times,
+    need,
+    now,
+    order_counts,
+    prepare,
+    recreate_database,
+    run_wrk,
+    start_web,
+    start_workers,
+    wait_final,
+    wait_http,
+    wrk_script,
+)
 
 
 def emit(name: str, value) -> None:
@@ -73,234 +87,30 @@ def emit(name: str, value) -> None:
           flush=True)
 
 
-# --- the machine -----------------------------------------------------------------------
-def busy_jiffies() -> int:
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return user + nice + system + irq + softirq + steal
-
-
-JIFFY_MS = 1000 / os.sysconf("SC_CLK_TCK")
-
-
-def need(tool: str, package: str) -> str | None:
-    found = shutil.which(tool)
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        print(f"{tool} missing: apt-get install {package}", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", package], capture_output=True)
-        found = shutil.which(tool)
-    return found
-
-
-# --- processes ------------------------------------------------------------------------
-class Processes:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, cmd: list[str], **env) -> None:
-        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the process
-        self.procs[name] = subprocess.Popen(
-            cmd, cwd=ROOT, env={**os.environ, **{k: str(v) for k, v in env.items()}},
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def stop(self, *names: str) -> None:
-        for name in names or list(self.procs):
-            proc = self.procs.pop(name, None)
-            if proc is None or proc.poll() is not None:
-                continue
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-
-
-def start_web(procs: Processes, port: int, *, app: str, workers: int, threads: int) -> None:
-    procs.start("web", [sys.executable, "-m", "gunicorn", app, "--bind",
-                        f"127.0.0.1:{port}", "--config", "deploy/gunicorn.conf.py",
-                        "--workers", str(workers), "--threads", str(threads),
-                        "--access-logfile", "/dev/null"])
-    wait_http(f"http://127.0.0.1:{port}/api/v1/orders/", 30)
-
-
-def start_workers(procs: Processes, n: int) -> None:
-    for i in range(n):
-        procs.start(f"worker{i}", [sys.executable, "-m", "celery", "-A", "commerce", "worker",
-                                   "-l", "WARNING", "--pool=solo", "-n", f"bench{i}@%h",
-                                   "--without-gossip", "--without-mingle"])
-
-
-def wait_http(url: str, timeout: float) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {timeout}s")
-
-
-# --- data -----------------------------------------------------------------------------
-def recreate_database() -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def prepare(*, customers: int, skus: int) -> tuple[list[str], list[str], str]:
-    """Catalog (skus plus one hot sku), customers and their access tokens."""
-    from django.core.management import call_command
-    from django.db import connection
-    from rest_framework_simplejwt.tokens import RefreshToken
-
-    from commerce.accounts.services import user_register
-    from commerce.core.redis import redis_client
-    from inventory.services import item_create
-
-    call_command("migrate", verbosity=0)
-    redis_client().flushdb()
-    names = [f"SKU-{n:04d}" for n in range(skus)]
-    hot = "HOT-0001"
-    for sku in [*names, hot]:
-        item_create(sku=sku, product_id=f"prod_{sku.lower()}", name=f"Bench {sku}",
-                    price="9.99", total_quantity=10_000_000)
-    tokens = []
-    for n in range(customers):
-        user = user_register(email=f"bench-{n}@example.com", password="bench-password-123")
-        tokens.append(str(RefreshToken.for_user(user).access_token))
-    from bench.bare_app import TABLES
-
-    with connection.cursor() as cursor:
-        cursor.execute(TABLES)
-        cursor.executemany("INSERT INTO bench_bare_stock VALUES (%s, 10000000, 0)",
-                           [[s] for s in [*names, hot]])
-    return names, tokens, hot
-
-
-WRK_SCRIPT = """
-local bodies = {%(bodies)s}
-local tokens = {%(tokens)s}
-local counter = 0
-function setup(thread)
-  thread:set("tid", math.random(1, 1000000000))
-end
-function request()
-  counter = counter + 1
-  local body = bodies[(counter %% #bodies) + 1]
-  local token = tokens[(counter %% #tokens) + 1]
-  return wrk.format("POST", "/api/v1/orders/", {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. token,
-    ["Idempotency-Key"] = tid .. "-" .. counter}, body)
-end
-"""
-
-
-def wrk_script(workdir: Path, names: list[str], tokens: list[str], hot: str) -> Path:
-    import json
-
-    rng = random.Random(7)
-    bodies = []
-    for _ in range(512):
-        lines = [{"sku": rng.choice(names), "quantity": rng.randint(1, 3)}]
-        if rng.random() < 0.25:  # a quarter of the orders also take the hot sku
-            lines.append({"sku": hot, "quantity": 1})
-        bodies.append(json.dumps({"lines": lines, "shipping_address": ADDRESS,
-                                  "payment_method": "pm_card_visa"}))
-    lua = lambda items: ", ".join(json.dumps(i) for i in items)  # noqa: E731
-    path = workdir / "orders.lua"
-    path.write_text(WRK_SCRIPT % {"bodies": lua(bodies), "tokens": lua(tokens)})
-    return path
-
-
-def run_wrk(port: int, script: Path, *, clients: int, seconds: float) -> dict:
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
-         "-s", str(script), f"http://127.0.0.1:{port}/api/v1/orders/"],
-        capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                     out)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1, "s": 1000}
-    return {"rate": rate, "errors": (int(non2xx.group(1)) if non2xx else 0)
-            + (sum(int(g) for g in sock.groups()) if sock else 0),
-            "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
-            "raw": out}
-
-
-# --- waiting and measuring --------------------------------------------------------------
-def wait_final(timeout: float) -> float:
-    """Until every order is final; returns when that happened (monotonic)."""
-    from orders.models import OrderView
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not OrderView.objects.exclude(status__in=FINAL).exists():
-            return time.monotonic()
-        time.sleep(0.25)
-    left = OrderView.objects.exclude(status__in=FINAL).count()
-    raise SystemExit(f"{left} orders still not final after {timeout}s")
-
-
-def confirmation_times(since) -> tuple[list[float], float]:
-    """Placement → confirmed latencies (ms) of orders placed since `since`, and the span
-    (s) from the first placement to the last confirmation."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("""
-            SELECT p.created_at, c.created_at FROM events p
-              JOIN events c ON c.aggregate_id = p.aggregate_id
-                           AND c.event_type = 'OrderConfirmed'
-             WHERE p.event_type = 'OrderPlaced' AND p.created_at >= %s""", [since])
-        rows = cursor.fetchall()
-    if not rows:
-        return [], 0.0
-    latencies = [(c - p).total_seconds() * 1000 for p, c in rows]
-    span = (max(c for _, c in rows) - min(p for p, _ in rows)).total_seconds()
-    return latencies, span
-
-
-def order_counts(since) -> dict[str, int]:
-    from django.db.models import Count
-
-    from orders.models import OrderView
-
-    return dict(OrderView.objects.filter(created_at__gte=since).values_list("status")
-                .annotate(n=Count("order_id")).values_list("status", "n"))
-
-
-def now():
-    from django.utils import timezone
-
-    return timezone.now()
-
-
 def sql_per_order(names: list[str], tokens: list[str], *, orders: int = 20) -> dict:
     """Statements per order, counted in this process on the same code paths: the placement
     request (test client, JWT), the saga (one run of the runner) and the outbox relay."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     from commerce.eventstore.outbox import relay_all
     from sagas.runner import run_due
 
+    statements = [0]
+
+    def count(execute, sql, params, many, context):
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    def counted(fn) -> float:
+        statements[0] = 0
+        with connection.execute_wrapper(count):
+            fn()
+        return statements[0] / orders
+
     client = APIClient()
-    counts = {}
-    with CaptureQueriesContext(connection) as placing:
+
+    def place():
         for n in range(orders):
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens[n % len(tokens)]}",
                                HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
@@ -308,14 +118,8 @@ def sql_per_order(names: list[str], tokens: list[str], *, orders: int = 20) -> d
                 "lines": [{"sku": names[n], "quantity": 1}], "shipping_address": ADDRESS,
                 "payment_method": "pm_card_visa"}, format="json")
             assert response.status_code == 201, response.content
-    counts["placement"] = len(placing) / orders
-    with CaptureQueriesContext(connection) as saga:
-        run_due()
-    counts["saga"] = len(saga) / orders
-    with CaptureQueriesContext(connection) as relay:
-        relay_all()
-    counts["relay"] = len(relay) / orders
-    return counts
+
+    return {"placement": counted(place), "saga": counted(run_due), "relay": counted(relay_all)}
 
 
 def verify() -> tuple[int, int]:
@@ -338,6 +142,15 @@ def verify() -> tuple[int, int]:
         found = re.search(r"(\d+) difference", out.getvalue())
         differences = int(found.group(1)) if found else -1
     return drifts, differences
+
+
+def postgres_backends() -> set[int]:
+    """The PostgreSQL backends serving the benchmark's database now."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return {pid for (pid,) in cursor.fetchall()}
 
 
 def place_directly(names: list[str], count: int) -> None:
@@ -384,7 +197,7 @@ def main() -> int:
         print("wrk is required (apt-get install wrk)", file=sys.stderr)
         return 2
 
-    recreate_database()
+    recreate_database(DATABASE_URL)
     import django
 
     django.setup()
@@ -423,10 +236,22 @@ def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Pat
     wait_final(args.timeout)
 
     # 1. the pipeline under load
+    account = CpuAccount()
+    backends = postgres_backends()
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    account.begin()
     since, cpu0, t0 = now(), busy_jiffies(), time.monotonic()
     load = run_wrk(port, script, clients=args.clients, seconds=args.duration)
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wait_final(args.timeout)
     cpu1 = busy_jiffies()
+    ours = account.spent({
+        "web": [procs.procs["web"].pid],
+        "workers": [procs.procs[f"worker{i}"].pid for i in range(args.workers)],
+        "beat": [procs.procs["beat"].pid], "simulator": [procs.procs["simulator"].pid],
+        "postgres": sorted(backends | postgres_backends())})
+    ours["wrk"] = 1000 * (wrk_after.ru_utime + wrk_after.ru_stime
+                          - wrk_before.ru_utime - wrk_before.ru_stime)
     latencies, span = confirmation_times(since)
     counts = order_counts(since)
     confirmed = counts.get("confirmed", 0)
@@ -434,7 +259,12 @@ def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Pat
     emit("confirmed_per_s", confirmed / span if span else 0.0)
     emit("p50_ms", percentile(latencies, 50))
     emit("p99_ms", percentile(latencies, 99))
-    emit("cpu_ms_per_order", (cpu1 - cpu0) * JIFFY_MS / max(confirmed, 1))
+    machine = (cpu1 - cpu0) * JIFFY_MS
+    emit("cpu_ms_per_order", machine / max(confirmed, 1))
+    emit("cpu_ms_per_order_own_processes", sum(ours.values()) / max(confirmed, 1))
+    for name, spent in ours.items():
+        emit(f"cpu_ms_per_order_{name}", spent / max(confirmed, 1))
+    emit("cpu_ms_per_order_rest_of_machine", (machine - sum(ours.values())) / max(confirmed, 1))
     emit("errors", load["errors"] + sum(n for s, n in counts.items() if s != "confirmed"))
     emit("wall_s", time.monotonic() - t0)
 
