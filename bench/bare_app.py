@@ -24,13 +24,6 @@ from rest_framework.response import Response  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication  # noqa: E402
 
-TABLES = """
-CREATE TABLE IF NOT EXISTS bench_bare_stock (sku text PRIMARY KEY, total integer NOT NULL,
-                                             reserved integer NOT NULL);
-CREATE TABLE IF NOT EXISTS bench_bare_events (LIKE events INCLUDING ALL);
-CREATE TABLE IF NOT EXISTS bench_bare_orders (LIKE order_views INCLUDING ALL);
-CREATE TABLE IF NOT EXISTS bench_bare_sagas (LIKE saga_instances INCLUDING ALL);
-"""
 
 
 class BarePlaceApi(APIView):

@@ -13,6 +13,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FINAL = ("confirmed", "failed", "cancelled")
+# The bare reference's scratch copies of the real tables (bench/bare_app.py writes them).
+TABLES = """
+CREATE TABLE IF NOT EXISTS bench_bare_stock (sku text PRIMARY KEY, total integer NOT NULL,
+                                             reserved integer NOT NULL);
+CREATE TABLE IF NOT EXISTS bench_bare_events (LIKE events INCLUDING ALL);
+CREATE TABLE IF NOT EXISTS bench_bare_orders (LIKE order_views INCLUDING ALL);
+CREATE TABLE IF NOT EXISTS bench_bare_sagas (LIKE saga_instances INCLUDING ALL);
+"""
 ADDRESS = {"name": "Bench", "line1": "1 Main St", "city": "Springfield",
            "postal_code": "12345", "country": "US"}
 
@@ -170,8 +178,6 @@ def prepare(*, customers: int, skus: int) -> tuple[list[str], list[str], str]:
     for n in range(customers):
         user = user_register(email=f"bench-{n}@example.com", password="bench-password-123")
         tokens.append(str(RefreshToken.for_user(user).access_token))
-    from bench.bare_app import TABLES
-
     with connection.cursor() as cursor:
         cursor.execute(TABLES)
         cursor.executemany("INSERT INTO bench_bare_stock VALUES (%s, 10000000, 0)",
