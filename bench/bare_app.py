@@ -25,7 +25,6 @@ from rest_framework.views import APIView  # noqa: E402
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication  # noqa: E402
 
 
-
 class BarePlaceApi(APIView):
     authentication_classes = [JWTStatelessUserAuthentication]
     permission_classes = [IsAuthenticated]

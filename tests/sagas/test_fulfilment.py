@@ -196,7 +196,8 @@ def test_a_crash_between_the_charge_and_its_record_charges_once(
         order = place(customer, item)
     [claimed] = runner.claim_due(limit=10)
     dying = engine.SagaRun(claimed)
-    assert dying.advance() is None and dying.batchable()  # at reserve_inventory
+    assert dying.advance() is None and dying.batchable()  # start, then reserve_inventory
+    assert BatchRun([dying]).advance() is None
     assert BatchRun([dying]).advance() is None            # reserved
     [call] = BatchRun([dying]).advance().values()         # the authorization to make
     assert call.name == "payments.authorize"
