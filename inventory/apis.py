@@ -5,6 +5,8 @@ authenticated user may read availability (customers see the public fields of act
 staff see counters and settings). One view per URL; each HTTP method is one operation with
 its own nested serializers."""
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +19,7 @@ from commerce.api.pagination import DefaultPagination
 from commerce.api.permissions import IsInventoryStaff
 from inventory import selectors, services
 from inventory.errors import ItemNotFound
-from inventory.validation import MAX_QUANTITY, SKU_PATTERN
+from inventory.validation import MAX_QUANTITY, MEASURES, SKU_PATTERN
 
 TAGS = ["inventory"]
 MAX_PRICE_DIGITS = 12
@@ -49,6 +51,14 @@ class ItemStaffOutput(serializers.Serializer):
     reorder_point = serializers.IntegerField()
     reorder_quantity = serializers.IntegerField()
     low_stock = serializers.BooleanField(source="is_low_stock")
+    weight_kg = serializers.DecimalField(source="catalog.weight_kg", max_digits=8,
+                                         decimal_places=3, allow_null=True)
+    length_cm = serializers.DecimalField(source="catalog.length_cm", max_digits=6,
+                                         decimal_places=1, allow_null=True)
+    width_cm = serializers.DecimalField(source="catalog.width_cm", max_digits=6,
+                                        decimal_places=1, allow_null=True)
+    height_cm = serializers.DecimalField(source="catalog.height_cm", max_digits=6,
+                                         decimal_places=1, allow_null=True)
     updated_at = serializers.DateTimeField()
 
 
@@ -80,6 +90,14 @@ def quantity_field(**kwargs):
     return serializers.IntegerField(**kwargs)
 
 
+def measure_field(name: str):
+    """Weight (kg) or a dimension (cm) of one packed unit, for shipping."""
+    digits, places, upper = MEASURES[name]
+    return serializers.DecimalField(max_digits=digits, decimal_places=places,
+                                    min_value=Decimal(1).scaleb(-places), max_value=upper,
+                                    required=False)
+
+
 # --- items --------------------------------------------------------------------------------
 class ItemCollectionApi(APIView):
     """GET: list items (filters); POST: create an item (inventory staff)."""
@@ -104,6 +122,10 @@ class ItemCollectionApi(APIView):
         reorder_point = quantity_field(min_value=0, required=False, default=10)
         reorder_quantity = quantity_field(min_value=0, required=False, default=50)
         active = serializers.BooleanField(required=False, default=True)
+        weight_kg = measure_field("weight_kg")
+        length_cm = measure_field("length_cm")
+        width_cm = measure_field("width_cm")
+        height_cm = measure_field("height_cm")
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -150,6 +172,10 @@ class ItemDetailApi(APIView):
         low_stock_threshold = quantity_field(min_value=0, required=False)
         reorder_point = quantity_field(min_value=0, required=False)
         reorder_quantity = quantity_field(min_value=0, required=False)
+        weight_kg = measure_field("weight_kg")
+        length_cm = measure_field("length_cm")
+        width_cm = measure_field("width_cm")
+        height_cm = measure_field("height_cm")
 
     def get_permissions(self):
         if self.request.method == "GET":
