@@ -7,5 +7,5 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the inline projection with the event store.
-        from orders import projections  # noqa: F401
+        # Registers the inline projection and the event upcasters with the event store.
+        from orders import projections, upcasters  # noqa: F401

@@ -41,6 +41,15 @@ class ErrorCode(StrEnum):
     PAYMENT_GATEWAY_TIMEOUT = "payment_gateway_timeout"
     INVALID_PAYMENT_STATE = "invalid_payment_state"
     INVALID_SAGA_STATE = "invalid_saga_state"
+    # shipping and returns
+    CARRIER_REFUSED = "carrier_refused"
+    SHIPMENT_NOT_CANCELLABLE = "shipment_not_cancellable"
+    SHIPPING_QUOTE_INVALID = "shipping_quote_invalid"
+    SHIPPING_QUOTE_EXPIRED = "shipping_quote_expired"
+    SHIPPING_QUOTE_REQUIRED = "shipping_quote_required"
+    WEBHOOK_SIGNATURE_INVALID = "webhook_signature_invalid"
+    RETURN_WINDOW_CLOSED = "return_window_closed"
+    INVALID_RETURN_STATE = "invalid_return_state"
     REFUND_EXCEEDS_REFUNDABLE = "refund_exceeds_refundable"
 
 
