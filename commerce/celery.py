@@ -25,6 +25,12 @@ app.conf.beat_schedule = {
     "sagas-resume-stalled": {"task": "sagas.resume_stalled", "schedule": 15.0},
     # Record carts that expired with items as abandoned (cart).
     "cart-record-abandoned": {"task": "cart.record_abandoned", "schedule": 300.0},
+    # Buy labels left pending by a carrier outage or a crash (shipping).
+    "shipping-purchase-pending-labels": {
+        "task": "shipping.purchase_pending_labels", "schedule": 60.0,
+    },
+    # Poll carriers for parcels in flight without a recent tracking update (shipping).
+    "shipping-poll-tracking": {"task": "shipping.poll_tracking", "schedule": 300.0},
 }
 
 

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from commerce.core.errors import NotFound
 from commerce.eventstore import store
+from commerce.eventstore.models import Event
 from commerce.eventstore.types import RecordedEvent
 from orders import events as ev
 from orders.models import OrderLine, OrderView
@@ -50,3 +51,10 @@ def order_events(*, order_id) -> list[RecordedEvent]:
     if not events or events[0].aggregate_type != ev.ORDER:
         raise NotFound("Order not found.")
     return events
+
+
+def order_shipping_option(*, order_id) -> dict | None:
+    """The shipping option the customer chose at checkout (carrier, service_level,
+    service_code, price…), or None."""
+    placed = Event.objects.filter(aggregate_id=order_id, event_type=ev.ORDER_PLACED).first()
+    return placed.event_data.get("shipping_option") if placed else None

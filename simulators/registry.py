@@ -17,4 +17,6 @@ class Simulator:
 
 
 SIMULATORS: tuple[Simulator, ...] = (
+    Simulator(name="carriers", module="simulators.carriers", port_env="CARRIERS_SIM_PORT",
+              default_port=8102, description="FedEx, UPS and DHL Express APIs, tracking pushes"),
 )

@@ -53,3 +53,17 @@ EXTERNAL_CALL_SECONDS = Histogram(
     ["service", "operation"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+
+# Shipping (shipping app): labels bought per carrier and kind (shipment, return) and outcome
+# (ok, refused, unavailable); tracking events recorded per carrier and source (webhook,
+# poll); carrier webhooks received per outcome (recorded, duplicate, unknown, rejected).
+SHIPPING_LABELS = Counter(
+    "commerce_shipping_labels_total", "Carrier labels bought", ["carrier", "kind", "outcome"]
+)
+SHIPPING_TRACKING_EVENTS = Counter(
+    "commerce_shipping_tracking_events_total", "Tracking events recorded", ["carrier", "source"]
+)
+SHIPPING_WEBHOOKS = Counter(
+    "commerce_shipping_webhooks_total", "Carrier webhooks received", ["carrier", "outcome"]
+)
+RETURNS = Counter("commerce_returns_total", "Return (RMA) decisions and receipts", ["action"])

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "payments",
     "cart",
     "sagas",
+    "shipping",
 ]
 
 MIDDLEWARE = [
