@@ -188,6 +188,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
+        "ReturnStatusEnum": "shipping.models.ReturnStatus",
+    },
 }
 
 # --- Logging: structured JSON with the correlation id ----------------------------------
