@@ -10,7 +10,8 @@ the orders through `orders.services.order_place` (the OrderPlaced policy starts 
 and enqueues its first step after commit), waits for every saga to finish and prints:
 completed sagas per second (first placement → last completion) and the time from
 placement (the saga row commits with OrderPlaced) to confirmation, p50/p99. Workers are
-always stopped at the end. Purges the broker queue of the configured Redis first."""
+always stopped at the end. Purges the broker queue of the configured Redis first. The
+payment processor simulator runs in this process on a free port."""
 
 import argparse
 import os
@@ -40,6 +41,8 @@ from inventory.services import item_create  # noqa: E402
 from orders.services import order_place  # noqa: E402
 from sagas.flows.fulfilment import SAGA_TYPE  # noqa: E402
 from sagas.models import SagaInstance, SagaStatus  # noqa: E402
+from simulators.payments import create_app as create_payment_processor  # noqa: E402
+from simulators.server import serve_in_thread  # noqa: E402
 
 ADDRESS = {"name": "Bench", "line1": "1 Main St", "city": "Springfield",
            "postal_code": "12345", "country": "US"}
@@ -127,4 +130,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # The workers' payment gateway calls a processor simulator served by this process
+    # (its latency from PAYMENT_SIMULATOR_LATENCY_MS); workers inherit the URL.
+    with serve_in_thread(create_payment_processor) as processor:
+        os.environ["PAYMENT_API_BASE_URL"] = processor.url
+        main()

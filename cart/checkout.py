@@ -92,7 +92,7 @@ def cart_checkout(*, user, shipping_address: dict, payment_method: str | None = 
             raise
         checkout_id = data.checkout_id
         transaction.on_commit(lambda: _cart_delete_checked_out(ref.cart_id, checkout_id,
-                                                               order_id, created))
+                                                               order_id, created), robust=True)
     metrics.CHECKOUTS.labels(outcome="placed" if created else "duplicate").inc()
     return CheckoutResult(order=order, created=created)
 

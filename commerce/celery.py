@@ -21,8 +21,9 @@ app.conf.beat_schedule = {
     "inventory-expire-reservations": {
         "task": "inventory.expire_reservations", "schedule": 30.0,
     },
-    # Resume sagas past their deadline: lost message, killed worker (sagas).
-    "sagas-resume-stalled": {"task": "sagas.resume_stalled", "schedule": 15.0},
+    # Run due sagas: new ones whose wake-up was lost, retries whose backoff passed, and
+    # those whose worker died (their lease expired). Commits wake workers sooner (sagas).
+    "sagas-run-due": {"task": "sagas.run_due", "schedule": 2.0},
     # Record carts that expired with items as abandoned (cart).
     "cart-record-abandoned": {"task": "cart.record_abandoned", "schedule": 300.0},
     # Buy labels left pending by a carrier outage or a crash (shipping).

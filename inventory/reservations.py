@@ -316,7 +316,7 @@ def reservation_expire(*, order_id: uuid.UUID | str, now: datetime | None = None
             return False
         repository.save(aggregate)
         _count("expire")
-        transaction.on_commit(metrics.RESERVATION_EXPIRIES.inc)
+        transaction.on_commit(metrics.RESERVATION_EXPIRIES.inc, robust=True)
         return True
 
 
@@ -357,7 +357,8 @@ def _reservation_for_order(order_id: uuid.UUID) -> Reservation | None:
 
 
 def _count(action: str) -> None:
-    transaction.on_commit(lambda: metrics.RESERVATIONS.labels(action=action).inc())
+    transaction.on_commit(lambda: metrics.RESERVATIONS.labels(action=action).inc(),
+                          robust=True)
 
 
 def _clean_reason(reason) -> str:

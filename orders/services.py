@@ -128,7 +128,7 @@ def order_place(
     # is the hot path).
     recorded = repository.save(order)
     view = _placed_view(recorded[0]) if len(recorded) == 1 else order_get(order_id=order.id)
-    transaction.on_commit(lambda: _count_placed(channel))
+    transaction.on_commit(lambda: _count_placed(channel), robust=True)
     return view
 
 
@@ -175,7 +175,7 @@ def _execute(order_id, decide: Callable[[Order], None], *, expected_version: int
         targets = [lifecycle.target_status(ev.TRANSITIONS[e.event_type]) for e in pending
                    if e.event_type in ev.TRANSITIONS]
         # Counted once the outermost transaction commits (a rolled-back saga step counts 0).
-        transaction.on_commit(partial(_count_transitions, targets))
+        transaction.on_commit(partial(_count_transitions, targets), robust=True)
         return view
 
 

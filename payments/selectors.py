@@ -10,8 +10,10 @@ def payment_list_for_order(*, order_id: UUID) -> QuerySet[Payment]:
 
 
 def payment_active_for_order(*, order_id: UUID) -> Payment | None:
-    """The order's payment that still holds or moved money (not voided), newest first."""
-    return (Payment.objects.filter(order_id=order_id).exclude(status=PaymentStatus.VOIDED)
+    """The order's payment that holds or moved money (not voided or declined), newest
+    first; a pending one (authorization answer not recorded yet) counts."""
+    return (Payment.objects.filter(order_id=order_id)
+            .exclude(status__in=(PaymentStatus.VOIDED, PaymentStatus.DECLINED))
             .order_by("-created_at").first())
 
 

@@ -3,8 +3,19 @@
 An action or compensation is a function `fn(ctx: SagaContext) -> dict | None` that calls
 domain services; the dict it returns is merged into the saga's data. It runs inside the
 transaction that records its success and advances the saga, so its database effects and
-the saga's progress commit together. Effects outside PostgreSQL (the payment processor) are
-made idempotent with `ctx.idempotency_key(...)`, stable across retries of the saga step."""
+the saga's progress commit together.
+
+A step that needs a third party is a generator: it records its intent, then yields an
+`ExternalCall` (commerce/core/external.py) and receives the call's `Outcome`. The engine
+commits what the step did so far, makes the call with no transaction open, and resumes the
+step in a new transaction, which records the answer and advances the saga. Calls carry an
+idempotency key from `ctx.idempotency_key(...)`, stable across retries, so a step re-run
+after a crash sends the same key and the provider answers with its original result.
+
+Returns: a dict (merged into the saga's data), None, AWAIT_APPROVAL (staff decide),
+END_SAGA (stop here, successfully) or `Refused(error)`: a business refusal the step has
+recorded and wants kept (e.g. a declined card on the payment), after which the saga
+compensates as if the error had been raised (a raised DomainError rolls the step back)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +25,11 @@ AWAIT_APPROVAL = object()  # returned by an action that must wait for a staff de
 # Returned by an action to end the saga here, successfully, without the remaining steps
 # (e.g. fulfilment hands the order over to a cancellation requested meanwhile).
 END_SAGA = object()
+
+
+@dataclass(frozen=True)
+class Refused:
+    error: Exception
 
 
 @dataclass

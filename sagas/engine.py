@@ -1,66 +1,67 @@
-"""The saga engine: runs one step message, records it, and moves the saga on.
+"""The saga engine: runs claimed sagas step after step, and records every outcome.
 
-A step message is (saga_id, step index, direction). Handling it:
-1. claim (short transaction, saga row locked): drop the message if the saga no longer
-   expects this step (a duplicate or stale delivery); count the attempt in the step log
-   and push the deadline forward.
-2. run (one transaction, saga row locked with SELECT … FOR UPDATE for its whole length):
-   call the step function, then record success in the step log and advance the saga, so
-   the step's database effects and the saga's progress commit together or not at all. A
-   second delivery of the same message blocks on the lock, then sees the saga has moved
-   on and does nothing. A worker killed here rolls everything back (PostgreSQL drops the
-   dead connection's transaction and lock); the sweeper resumes the saga after its deadline.
-3. the next step is enqueued with transaction.on_commit, never inside the transaction.
+The database is the record of what must happen next (ARCHITECTURE §4): a saga row that is
+running or compensating and whose `deadline` has passed is due, and any worker may claim it
+(sagas/claims.py). A claim is a lease: it sets `lease_id` and pushes the deadline to the end
+of the lease, so nobody else claims the saga while it runs; a worker that dies leaves a
+lease that simply expires, and the next sweep claims the saga again. Broker messages only
+wake workers up sooner (sagas/wakeups.py); a lost, delayed or duplicated one changes nothing.
 
-Failures: transient errors (TransientError / ServiceUnavailable, ConcurrencyError,
-database and Redis connection errors, anything unexpected) are retried with exponential
-backoff up to settings.SAGA_MAX_ATTEMPTS; business refusals (DomainError) are not retried.
-A refused or exhausted forward step starts the compensations in reverse order; a
-compensation that is refused or exhausted moves the saga to FAILED for staff to repair."""
+Running a claimed saga (`SagaRun.advance`): each step is one transaction that runs the
+step's function, writes its log row and advances the saga with a conditional UPDATE on its
+lease (a worker whose lease was taken over meanwhile rolls back and stops). Steps that need
+no third party run back to back in the same worker execution, with no broker round trip. A
+step that needs one yields an ExternalCall: its transaction commits, the call is made with
+no transaction open (sagas/runner.py runs many such calls at once on a thread pool), and
+the step resumes in a new transaction with the call's Outcome.
 
+Failures: transient errors (ServiceUnavailable, ConcurrencyError, database and Redis errors,
+anything unexpected) schedule a retry with exponential backoff by moving the deadline, up to
+settings.SAGA_MAX_ATTEMPTS claims of the step; business refusals (DomainError) are not
+retried. A refused or exhausted forward step starts the compensations in reverse order; a
+compensation that is refused or exhausted moves the saga to FAILED (a SagaFailed event) for
+staff to repair."""
+
+import inspect
 import json
 import logging
 import time
 import traceback
-import uuid
 from datetime import timedelta
 
 import redis
-from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from commerce.core import context, metrics
 from commerce.core.errors import ConcurrencyError, DomainError, ServiceUnavailable
+from commerce.core.external import ExternalCall, Outcome
 from commerce.eventstore import store
 from commerce.eventstore.models import Event
 from commerce.eventstore.types import NewEvent
-from sagas.definitions import AWAIT_APPROVAL, END_SAGA, SagaContext, SagaDefinition, get_definition
+from sagas.definitions import (
+    AWAIT_APPROVAL,
+    END_SAGA,
+    Refused,
+    SagaContext,
+    SagaDefinition,
+    get_definition,
+)
 from sagas.errors import StepPending
 from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStatus
 
 logger = logging.getLogger(__name__)
 
-EAGER_MAX_WAITS = 50
 SAGA_AGGREGATE = "Saga"
 TRANSIENT = (ServiceUnavailable, ConcurrencyError, DatabaseError, redis.RedisError)
+RUNNABLE = (SagaStatus.RUNNING, SagaStatus.COMPENSATING)
 
 
-# --- scheduling -------------------------------------------------------------------------
-def enqueue(saga: SagaInstance, *, countdown: float = 0) -> None:
-    """Send the message for the saga's current step once the caller's transaction commits;
-    the deadline lets the sweeper resend it if the message is lost."""
-    saga.deadline = timezone.now() + timedelta(
-        seconds=countdown + settings.SAGA_STEP_DEADLINE_SECONDS)
-    args = [str(saga.id), saga.current_step, saga.direction]
-
-    def send():
-        from sagas.tasks import run_step
-        run_step.apply_async(args=args, countdown=countdown or None)
-
-    transaction.on_commit(send)
+class LeaseLost(Exception):  # noqa: N818 - a signal: another worker runs this saga now
+    pass
 
 
 def backoff(attempt: int) -> float:
@@ -68,153 +69,281 @@ def backoff(attempt: int) -> float:
                settings.SAGA_RETRY_BACKOFF_MAX_SECONDS)
 
 
-def lock_saga(saga_id) -> SagaInstance | None:
-    return SagaInstance.objects.select_for_update().filter(pk=saga_id).first()
+def lease_seconds() -> float:
+    return settings.SAGA_STEP_DEADLINE_SECONDS
 
 
-# --- running a step -----------------------------------------------------------------------
-def run_step(saga_id: str, index: int, direction: str) -> str:
-    """Handle one step message; returns what happened (for logs and tests)."""
-    saga_id = uuid.UUID(str(saga_id))
-    with transaction.atomic():
-        saga = lock_saga(saga_id)
-        if saga is None or not _expects(saga, index, direction):
-            return "stale"
-        definition = get_definition(saga.saga_type)
-        step = definition.steps[index]
-        log, _ = SagaStep.objects.get_or_create(
-            saga=saga, step=step.name, action=direction,
-            defaults={"status": StepStatus.RUNNING})
-        log.attempts += 1
-        log.status = StepStatus.RUNNING
-        log.started_at = timezone.now()
-        log.save(update_fields=["attempts", "status", "started_at"])
-        saga.attempts = log.attempts
-        saga.deadline = timezone.now() + timedelta(seconds=settings.SAGA_STEP_DEADLINE_SECONDS)
-        saga.save(update_fields=["attempts", "deadline", "updated_at"])
+class SagaRun:
+    """One claimed saga, advanced by the runner until it needs an external call (returned
+    to the runner, whose Outcome comes back in `outcome`) or stops for now."""
 
-    fn = step.action if direction == Direction.FORWARD else step.compensation
-    started = time.monotonic()
-    try:
-        with transaction.atomic():
-            saga = lock_saga(saga_id)
-            if saga is None or not _expects(saga, index, direction):
-                return "stale"
-            ctx = SagaContext(saga_id=str(saga.id), saga_type=saga.saga_type,
-                              correlation_id=str(saga.correlation_id), data=saga.saga_data)
-            with context.bind(correlation_id=saga.saga_data.get("trace_id"),
-                              actor=f"saga:{saga.saga_type}"):
-                outcome = fn(ctx) if fn is not None else None
-            elapsed = time.monotonic() - started
-            if outcome is AWAIT_APPROVAL:
-                _await_approval(saga, step.name, ctx)
-                return "awaiting_approval"
-            ended = outcome is END_SAGA
-            if ended:
-                ctx.updates["ended_at_step"] = step.name
-            elif isinstance(outcome, dict):
-                ctx.updates.update(outcome)
-            saga.saga_data = {**saga.saga_data, **_jsonable(ctx.updates)}
-            SagaStep.objects.filter(saga=saga, step=step.name, action=direction).update(
-                status=StepStatus.SUCCEEDED, finished_at=timezone.now(),
-                duration_ms=int(elapsed * 1000), last_error="",
-                result=_jsonable(ctx.updates))
-            if ended:
-                _finish(saga, SagaStatus.COMPLETED, timezone.now())
-                saga.save()
+    def __init__(self, saga: SagaInstance):
+        self.saga = saga
+        self.definition: SagaDefinition = get_definition(saga.saga_type)
+        self.steps = None       # the suspended step generator, while its call is made
+        self.ctx: SagaContext | None = None
+        self.outcome: Outcome | None = None
+        self.started = 0.0
+        self.started_at = None
+        self.stopped = False
+        self.result = "claimed"  # what happened last, for logs and tests
+
+    @property
+    def step(self):
+        return self.definition.steps[self.saga.current_step]
+
+    @property
+    def direction(self) -> str:
+        return self.saga.direction
+
+    def advance(self) -> ExternalCall | None:
+        while not self.stopped and self.saga.status in RUNNABLE:
+            if self.steps is None and self.saga.attempts > settings.SAGA_MAX_ATTEMPTS:
+                # Claimed again and again without finishing (a step that kills its worker):
+                # its outcome is unknown, so it counts as exhausted.
+                self._handle(RuntimeError("step did not finish after repeated claims"),
+                             exhausted=True)
+                continue
+            try:
+                call = self._step_transaction()
+            except LeaseLost:
+                self._stop("lease_lost")
+            except StepPending as exc:
+                self._close_steps()
+                self._reschedule(exc)
+            except Exception as exc:  # noqa: BLE001 - every failure is classified below
+                self._close_steps()
+                self._handle(exc)
             else:
-                _advance(saga, definition, index)
-        metrics.SAGA_STEP_SECONDS.labels(saga_type=saga.saga_type, step=step.name).observe(
-            elapsed)
-        if direction == Direction.COMPENSATE:
-            metrics.SAGA_COMPENSATIONS.labels(saga_type=saga.saga_type, step=step.name).inc()
-        return "succeeded"
-    except StepPending as exc:
-        _reschedule(saga_id, index, direction, exc.reason, exc.countdown)
-        return "pending"
-    except DomainError as exc:
-        if isinstance(exc, TRANSIENT):
-            return _on_transient(saga_id, index, direction, exc)
-        return _on_refusal(saga_id, index, direction, exc)
-    except Exception as exc:  # noqa: BLE001 - unknown errors are retried, then escalated
-        logger.exception("saga step crashed", extra={"saga_id": str(saga_id)})
-        return _on_transient(saga_id, index, direction, exc)
+                if call is not None:
+                    return call
+        return None
 
+    # --- one step ------------------------------------------------------------------------
+    def _step_transaction(self) -> ExternalCall | None:
+        with transaction.atomic(), context.bind(
+                correlation_id=self.saga.saga_data.get("trace_id"),
+                actor=f"saga:{self.saga.saga_type}"):
+            if self.steps is None:
+                self.ctx = SagaContext(saga_id=str(self.saga.id), saga_type=self.saga.saga_type,
+                                       correlation_id=str(self.saga.correlation_id),
+                                       data=self.saga.saga_data)
+                self.started, self.started_at = time.monotonic(), timezone.now()
+                fn = (self.step.action if self.direction == Direction.FORWARD
+                      else self.step.compensation)
+                value = fn(self.ctx) if fn is not None else None
+                if inspect.isgenerator(value):
+                    self.steps = value
+                    value = self._resume(None)
+            else:
+                outcome, self.outcome = self.outcome, None
+                value = self._resume(outcome)
+            if isinstance(value, ExternalCall):
+                return value  # commit what the step did so far; the runner makes the call
+            self._complete(value)
+        return None
 
-def _expects(saga: SagaInstance, index: int, direction: str) -> bool:
-    if saga.current_step != index:
-        return False
-    if direction == Direction.FORWARD:
-        return saga.status == SagaStatus.RUNNING
-    return saga.status == SagaStatus.COMPENSATING
+    def _resume(self, outcome: Outcome | None):
+        try:
+            value = self.steps.send(outcome)
+        except StopIteration as stop:
+            self.steps = None
+            return stop.value
+        except BaseException:
+            self.steps = None
+            raise
+        if not isinstance(value, ExternalCall):
+            raise TypeError(f"{self.step.name} yielded {value!r}, not an ExternalCall")
+        return value
 
+    def _close_steps(self) -> None:
+        if self.steps is not None:
+            self.steps.close()
+            self.steps = None
 
-def _advance(saga: SagaInstance, definition: SagaDefinition, index: int) -> None:
-    now = timezone.now()
-    saga.attempts = 0
-    saga.last_error = ""
-    if saga.status == SagaStatus.RUNNING:
-        if index + 1 < len(definition.steps):
-            saga.current_step = index + 1
-            enqueue(saga)
+    def _complete(self, value) -> None:
+        """In the step's transaction: log it and move the saga on."""
+        if value is AWAIT_APPROVAL:
+            self._merge_updates()
+            self._log(StepStatus.AWAITING_APPROVAL)
+            self.saga.status = SagaStatus.AWAITING_APPROVAL
+            self._save(deadline=None, release=True)
+            record_saga_event(self.saga, "SagaAwaitingApproval", {
+                "step": self.step.name,
+                "reason": "; ".join(self.saga.saga_data.get("approval_reasons") or []),
+                "amount": self.saga.saga_data.get("refund_amount")})
+            self._stop("awaiting_approval")
+            return
+        if isinstance(value, Refused):  # recorded by the step: keep it, then compensate
+            self._merge_updates()
+            self._log(StepStatus.FAILED, error=value.error)
+            self._refuse(value.error, undo_this_step=False)
+            return
+        ended = value is END_SAGA
+        if ended:
+            self.ctx.updates["ended_at_step"] = self.step.name
+        elif isinstance(value, dict):
+            self.ctx.updates.update(value)
+        self._merge_updates()
+        self._log(StepStatus.SUCCEEDED, result=self.ctx.updates)
+        elapsed = time.monotonic() - self.started
+        saga_type, step_name, direction = self.saga.saga_type, self.step.name, self.direction
+        transaction.on_commit(lambda: _count_step(saga_type, step_name, direction, elapsed),
+                              robust=True)
+        self.result = "succeeded"
+        if ended:
+            self._finish(SagaStatus.COMPLETED)
+        elif self.direction == Direction.FORWARD:
+            if self.saga.current_step + 1 < len(self.definition.steps):
+                self._move_to(self.saga.current_step + 1)
+            else:
+                self._finish(SagaStatus.COMPLETED)
         else:
-            _finish(saga, SagaStatus.COMPLETED, now)
-    else:
-        _compensate_from(saga, definition, index - 1, now=now, save=False)
-    saga.save()
+            self._compensate_from(self.saga.current_step - 1)
 
+    def _merge_updates(self) -> None:
+        if self.ctx is not None and self.ctx.updates:
+            self.saga.saga_data = {**self.saga.saga_data, **_jsonable(self.ctx.updates)}
+            self.ctx.updates = {}
 
-def _compensate_from(saga, definition, index, *, now=None, save=True) -> None:
-    """Run compensations from step `index` down to 0, skipping steps without one."""
-    while index >= 0 and definition.steps[index].compensation is None:
-        index -= 1
-    saga.attempts = 0
-    if index < 0:
-        _finish(saga, SagaStatus.COMPENSATED, now or timezone.now())
-    else:
-        saga.status = SagaStatus.COMPENSATING
-        saga.current_step = index
-        enqueue(saga)
-    if save:
-        saga.save()
+    # --- moving the saga -----------------------------------------------------------------
+    def _move_to(self, index: int) -> None:
+        """Next step, run now under the same lease (so it counts as its first claim)."""
+        self.saga.current_step = index
+        self.saga.attempts = 1
+        self.saga.last_error = ""
+        self._save(deadline=Now() + timedelta(seconds=lease_seconds()))
 
+    def _compensate_from(self, index: int) -> None:
+        while index >= 0 and self.definition.steps[index].compensation is None:
+            index -= 1
+        if index < 0:
+            self._finish(SagaStatus.COMPENSATED)
+            return
+        self.saga.status = SagaStatus.COMPENSATING
+        self._move_to(index)
 
-def _finish(saga: SagaInstance, status: str, now) -> None:
-    saga.status = status
-    saga.deadline = None
-    saga.finished_at = now
-    saga_type, saga_id, error = saga.saga_type, str(saga.id), saga.last_error
-    if status == SagaStatus.FAILED:
-        step = get_definition(saga_type).steps[saga.current_step].name
-        record_saga_event(saga, "SagaFailed", {"step": step, "direction": saga.direction,
-                                               "error": error})
+    def _finish(self, status: str) -> None:
+        direction = self.direction  # read before the status changes (it derives from it)
+        self.saga.status = status
+        self.saga.finished_at = timezone.now()
+        if status == SagaStatus.FAILED:
+            self.saga.saga_data = {**self.saga.saga_data, "failed_direction": direction}
+        self._save(deadline=None, release=True)
+        if status == SagaStatus.FAILED:
+            record_saga_event(self.saga, "SagaFailed", {
+                "step": self.step.name, "direction": direction,
+                "error": self.saga.last_error})
+        saga_type, saga_id, error = self.saga.saga_type, str(self.saga.id), self.saga.last_error
 
-    def report():
-        metrics.SAGA_OUTCOMES.labels(saga_type=saga_type, status=status).inc()
-        log = logger.error if status == SagaStatus.FAILED else logger.info
-        log("saga %s", status, extra={"data": {"saga_id": saga_id, "saga_type": saga_type,
-                                               "status": status, "last_error": error}})
+        def report():
+            metrics.SAGA_OUTCOMES.labels(saga_type=saga_type, status=status).inc()
+            log = logger.error if status == SagaStatus.FAILED else logger.info
+            log("saga %s", status, extra={"data": {"saga_id": saga_id, "saga_type": saga_type,
+                                                   "status": status, "last_error": error}})
 
-    transaction.on_commit(report)
+        transaction.on_commit(report, robust=True)
+        self._stop(status)
 
+    def _save(self, *, deadline, release: bool = False) -> None:
+        """Write the saga row if this run still holds its lease (else LeaseLost: the
+        caller's transaction rolls back everything the step did)."""
+        lease = self.saga.lease_id
+        if release:
+            self.saga.lease_id = None
+        updated = SagaInstance.objects.filter(pk=self.saga.pk, lease_id=lease).update(
+            status=self.saga.status, current_step=self.saga.current_step,
+            saga_data=self.saga.saga_data, attempts=self.saga.attempts,
+            last_error=self.saga.last_error, finished_at=self.saga.finished_at,
+            lease_id=self.saga.lease_id, deadline=deadline, updated_at=Now())
+        if updated != 1:
+            self.saga.lease_id = lease
+            raise LeaseLost(str(self.saga.pk))
 
-def _await_approval(saga: SagaInstance, step_name: str, ctx: SagaContext) -> None:
-    saga.saga_data = {**saga.saga_data, **_jsonable(ctx.updates)}
-    saga.status = SagaStatus.AWAITING_APPROVAL
-    saga.deadline = None
-    saga.save()
-    record_saga_event(saga, "SagaAwaitingApproval", {
-        "step": step_name, "reason": "; ".join(saga.saga_data.get("approval_reasons") or []),
-        "amount": saga.saga_data.get("refund_amount")})
-    SagaStep.objects.filter(saga=saga, step=step_name, action=Direction.FORWARD).update(
-        status=StepStatus.AWAITING_APPROVAL, finished_at=timezone.now())
+    def _stop(self, result: str) -> None:
+        self.stopped = True
+        self.result = result
+
+    # --- failures ------------------------------------------------------------------------
+    def _handle(self, exc: Exception, *, exhausted: bool = False) -> None:
+        refusal = isinstance(exc, DomainError) and not isinstance(exc, TRANSIENT)
+        try:
+            with transaction.atomic():
+                if refusal:
+                    self._log(StepStatus.FAILED, error=exc)
+                    self._refuse(exc, undo_this_step=False)
+                elif exhausted or self.saga.attempts >= settings.SAGA_MAX_ATTEMPTS:
+                    self._log(StepStatus.FAILED, error=exc)
+                    self.result = "exhausted"
+                    # The last attempt's outcome is unknown, so undo this step too.
+                    self._refuse(exc, undo_this_step=True)
+                else:
+                    self._log(StepStatus.RETRYING, error=exc)
+                    self._save(deadline=Now() + timedelta(seconds=backoff(self.saga.attempts)),
+                               release=True)
+                    self._stop("retrying")
+        except LeaseLost:
+            self._stop("lease_lost")
+        except Exception as record_error:  # noqa: BLE001 - e.g. the database is down
+            logger.warning("saga step outcome not recorded; the lease will expire and the "
+                           "saga be claimed again", extra={"data": {
+                               "saga_id": str(self.saga.id), "error": _describe(record_error),
+                               "step_error": _describe(exc)}})
+            self._stop("unrecorded")
+        if not refusal and not isinstance(exc, TRANSIENT):
+            logger.error("saga step crashed", exc_info=exc,
+                         extra={"data": {"saga_id": str(self.saga.id)}})
+
+    def _refuse(self, exc: Exception, *, undo_this_step: bool) -> None:
+        self.saga.last_error = f"{self.step.name}/{self.direction}: {_describe(exc)}"
+        if self.direction == Direction.COMPENSATE:
+            self._finish(SagaStatus.FAILED)
+            return
+        self.saga.saga_data = {**self.saga.saga_data, "failure": {
+            "step": self.step.name,
+            "code": str(getattr(exc, "code", "step_failed")),
+            "message": getattr(exc, "message", None) or str(exc) or type(exc).__name__,
+            "details": _jsonable(getattr(exc, "details", {})),
+        }}
+        self.result = "compensating" if self.result != "exhausted" else self.result
+        index = self.saga.current_step if undo_this_step else self.saga.current_step - 1
+        self._compensate_from(index)
+
+    def _reschedule(self, exc: StepPending) -> None:
+        """The step cannot run yet: due again after its countdown, not counted as an
+        attempt."""
+        try:
+            with transaction.atomic():
+                self.saga.attempts = 0
+                self.saga.saga_data = {**self.saga.saga_data,
+                                       "waits": self.saga.saga_data.get("waits", 0) + 1}
+                self._log(StepStatus.RETRYING, note=f"waiting: {exc.reason}")
+                self._save(deadline=Now() + timedelta(seconds=exc.countdown), release=True)
+        except LeaseLost:
+            pass
+        self._stop("pending")
+
+    def _log(self, status: str, *, error: Exception | None = None, note: str = "",
+             result: dict | None = None) -> None:
+        now = timezone.now()
+        started_at = self.started_at or now
+        SagaStep.objects.bulk_create([SagaStep(
+            saga_id=self.saga.pk, step=self.step.name, action=self.direction, status=status,
+            attempts=max(self.saga.attempts, 1), started_at=started_at,
+            finished_at=None if status == StepStatus.RETRYING and note else now,
+            duration_ms=int((now - started_at).total_seconds() * 1000),
+            last_error=note or (_describe(error) if error is not None else ""),
+            result=_jsonable(result or {}),
+        )], update_conflicts=True, unique_fields=["saga", "step", "action"],
+            update_fields=["status", "attempts", "started_at", "finished_at", "duration_ms",
+                           "last_error", "result"])
 
 
 def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:
     """Facts about a saga that people and other services act on (SagaFailed: staff must
     repair; SagaAwaitingApproval: staff must decide) go to the event store on the saga's own
     stream, so they reach the outbox and the `commerce:events` stream like any event.
-    Called under the saga row's lock, which serialises the stream's versions."""
+    Called while the saga's row is leased or locked, which serialises the stream."""
     version = Event.objects.filter(aggregate_id=saga.id).count()
     store.append(aggregate_id=saga.id, aggregate_type=SAGA_AGGREGATE, expected_version=version,
                  events=[NewEvent(event_type, {
@@ -222,91 +351,10 @@ def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:
                      "order_id": str(saga.correlation_id), **data})])
 
 
-def _record_error(saga_id, index, direction, exc, *, status) -> tuple | None:
-    saga = lock_saga(saga_id)
-    if saga is None or not _expects(saga, index, direction):
-        return None
-    step = get_definition(saga.saga_type).steps[index]
-    message = _describe(exc)
-    log = SagaStep.objects.get(saga=saga, step=step.name, action=direction)
-    log.status = status
-    log.last_error = message
-    log.finished_at = timezone.now()
-    log.save(update_fields=["status", "last_error", "finished_at"])
-    saga.last_error = f"{step.name}/{direction}: {message}"
-    logger.warning("saga step %s", status, extra={"data": {
-        "saga_id": str(saga.id), "saga_type": saga.saga_type, "step": step.name,
-        "action": direction, "attempt": log.attempts, "error": message}})
-    return saga, log
-
-
-def _on_transient(saga_id, index, direction, exc) -> str:
-    with transaction.atomic():
-        recorded = _record_error(saga_id, index, direction, exc, status=StepStatus.RETRYING)
-        if recorded is None:
-            return "stale"
-        saga, log = recorded
-        if log.attempts < settings.SAGA_MAX_ATTEMPTS:
-            enqueue(saga, countdown=backoff(log.attempts))
-            saga.save()
-            return "retrying"
-        log.status = StepStatus.FAILED
-        log.save(update_fields=["status"])
-        definition = get_definition(saga.saga_type)
-        if direction == Direction.FORWARD:
-            # The outcome of the last attempt is unknown, so undo this step too.
-            _fail_forward(saga, definition, index, exc, undo_this_step=True)
-        else:
-            _fail_saga(saga, direction)
-        return "exhausted"
-
-
-def _on_refusal(saga_id, index, direction, exc) -> str:
-    with transaction.atomic():
-        recorded = _record_error(saga_id, index, direction, exc, status=StepStatus.FAILED)
-        if recorded is None:
-            return "stale"
-        saga, _ = recorded
-        if direction == Direction.FORWARD:
-            _fail_forward(saga, get_definition(saga.saga_type), index, exc, undo_this_step=False)
-            return "compensating"
-        _fail_saga(saga, direction)
-        return "failed"
-
-
-def _fail_forward(saga, definition, index, exc, *, undo_this_step: bool) -> None:
-    saga.saga_data = {**saga.saga_data, "failure": {
-        "step": definition.steps[index].name,
-        "code": str(getattr(exc, "code", "step_failed")),
-        "message": getattr(exc, "message", None) or str(exc) or type(exc).__name__,
-        "details": _jsonable(getattr(exc, "details", {})),
-    }}
-    _compensate_from(saga, definition, index if undo_this_step else index - 1)
-
-
-def _fail_saga(saga: SagaInstance, direction: str) -> None:
-    saga.saga_data = {**saga.saga_data, "failed_direction": direction}
-    _finish(saga, SagaStatus.FAILED, timezone.now())
-    saga.save()
-
-
-def _reschedule(saga_id, index, direction, reason, countdown) -> None:
-    with transaction.atomic():
-        saga = lock_saga(saga_id)
-        if saga is None or not _expects(saga, index, direction):
-            return
-        step = get_definition(saga.saga_type).steps[index]
-        SagaStep.objects.filter(saga=saga, step=step.name, action=direction).update(
-            attempts=0, status=StepStatus.RETRYING, last_error=f"waiting: {reason}")
-        saga.attempts = 0
-        waits = saga.saga_data.get("waits", 0) + 1
-        saga.saga_data = {**saga.saga_data, "waits": waits}
-        if current_app.conf.task_always_eager and waits > EAGER_MAX_WAITS:
-            # In-process tasks ignore the countdown and would spin: leave it to the sweeper.
-            saga.deadline = timezone.now() + timedelta(seconds=countdown)
-        else:
-            enqueue(saga, countdown=countdown)
-        saga.save()
+def _count_step(saga_type: str, step: str, direction: str, elapsed: float) -> None:
+    metrics.SAGA_STEP_SECONDS.labels(saga_type=saga_type, step=step).observe(elapsed)
+    if direction == Direction.COMPENSATE:
+        metrics.SAGA_COMPENSATIONS.labels(saga_type=saga_type, step=step).inc()
 
 
 def _describe(exc: BaseException) -> str:

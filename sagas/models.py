@@ -34,9 +34,13 @@ class SagaInstance(models.Model):
     saga_data = models.JSONField(default=dict)
     status = models.CharField(max_length=24, choices=SagaStatus.choices,
                               default=SagaStatus.RUNNING)
-    deadline = models.DateTimeField(null=True, blank=True,
-                                    help_text="When the sweeper resumes it if no progress.")
-    attempts = models.PositiveIntegerField(default=0, help_text="Attempts of the current step.")
+    deadline = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the saga is due: any worker may claim it then (a new saga is due at "
+                  "once; a claim sets it to the end of its lease, a retry to its backoff).")
+    lease_id = models.UUIDField(null=True, blank=True,
+                                help_text="The claim of the worker running it (until deadline).")
+    attempts = models.PositiveIntegerField(default=0, help_text="Claims of the current step.")
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

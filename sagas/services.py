@@ -1,5 +1,6 @@
-"""Saga commands: start (from policies), staff repairs (retry, force compensation),
-approval decisions, and the sweeper that resumes stalled sagas."""
+"""Saga commands: start (from policies), staff repairs (retry, force compensation) and
+approval decisions. Each changes the saga row under its lock and makes it due; running it
+is the runner's job (sagas/runner.py)."""
 
 import json
 from uuid import UUID
@@ -10,23 +11,25 @@ from django.utils import timezone
 
 from commerce.core import context
 from commerce.core.errors import NotFound
-from sagas import engine
+from sagas import runner
 from sagas.definitions import get_definition
 from sagas.errors import InvalidSagaState
 from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStatus
 
 
 def saga_start(*, saga_type: str, correlation_id: UUID, data: dict) -> SagaInstance:
-    """Create the saga row in the caller's transaction; its first step is sent on commit."""
+    """Create the saga row in the caller's transaction, due at once; after commit a worker
+    is woken to run it (if that wake-up is lost, the next beat sweep runs it)."""
     get_definition(saga_type)  # fail fast on an unknown type
     with transaction.atomic():
         saga = SagaInstance(
             saga_type=saga_type, correlation_id=correlation_id, status=SagaStatus.RUNNING,
+            deadline=timezone.now(),
             saga_data=json.loads(json.dumps(
                 {**data, "trace_id": context.correlation_id()}, cls=DjangoJSONEncoder)),
         )
-        engine.enqueue(saga)
         saga.save(force_insert=True)
+        transaction.on_commit(runner.request_run, robust=True)
     return saga
 
 
@@ -44,8 +47,7 @@ def saga_retry(*, saga_id: UUID) -> SagaInstance:
             saga.finished_at = None
             saga.saga_data = {k: v for k, v in saga.saga_data.items() if k != "failed_direction"}
         _reset_step(saga)
-        engine.enqueue(saga)
-        saga.save()
+        _make_due(saga)
     return saga
 
 
@@ -67,8 +69,7 @@ def saga_resume_forward(*, saga_id: UUID) -> SagaInstance:
         saga.saga_data = {k: v for k, v in saga.saga_data.items()
                           if k not in ("failed_direction", "failure")}
         _reset_step(saga)
-        engine.enqueue(saga)
-        saga.save()
+        _make_due(saga)
     return saga
 
 
@@ -92,7 +93,7 @@ def saga_force_compensation(*, saga_id: UUID, reason: str) -> SagaInstance:
                 "message": reason or "Compensation forced by staff.", "details": {},
             },
         }
-        engine._compensate_from(saga, definition, start)
+        _compensate_from(saga, definition, start)
     return saga
 
 
@@ -111,39 +112,47 @@ def saga_decide_approval(*, saga_id: UUID, approve: bool, reason: str = "",
         if approve:
             saga.status = SagaStatus.RUNNING
             _reset_step(saga)
-            engine.enqueue(saga)
-            saga.save()
+            _make_due(saga)
         else:
             definition = get_definition(saga.saga_type)
             saga.saga_data["failure"] = {
                 "step": definition.steps[saga.current_step].name, "code": "approval_rejected",
                 "message": reason or "Rejected by staff.", "details": {},
             }
-            engine._compensate_from(saga, definition, saga.current_step)
+            _compensate_from(saga, definition, saga.current_step)
     return saga
-
-
-def saga_resume_stalled(*, limit: int = 200) -> int:
-    """Re-send the current step of sagas past their deadline (lost message, killed
-    worker). Rows locked by a running step are skipped: that step is still alive."""
-    now = timezone.now()
-    with transaction.atomic():
-        sagas = list(
-            SagaInstance.objects.select_for_update(skip_locked=True)
-            .filter(status__in=[SagaStatus.RUNNING, SagaStatus.COMPENSATING], deadline__lt=now)
-            .order_by("deadline")[:limit]
-        )
-        for saga in sagas:
-            engine.enqueue(saga)
-            saga.save(update_fields=["deadline", "updated_at"])
-    return len(sagas)
 
 
 def _lock(saga_id) -> SagaInstance:
-    saga = engine.lock_saga(saga_id)
+    saga = SagaInstance.objects.select_for_update().filter(pk=saga_id).first()
     if saga is None:
         raise NotFound("Saga not found.", details={"saga_id": str(saga_id)})
     return saga
+
+
+def _make_due(saga: SagaInstance) -> None:
+    """Hand the saga to whichever worker claims it next (a worker still holding an old
+    lease on it loses it: its next write is refused and rolled back)."""
+    saga.deadline = timezone.now()
+    saga.lease_id = None
+    saga.save()
+    transaction.on_commit(runner.request_run, robust=True)
+
+
+def _compensate_from(saga: SagaInstance, definition, index: int) -> None:
+    """Start the compensations from step `index` down (staff decisions)."""
+    while index >= 0 and definition.steps[index].compensation is None:
+        index -= 1
+    saga.attempts = 0
+    if index < 0:
+        saga.status = SagaStatus.COMPENSATED
+        saga.finished_at = timezone.now()
+        saga.deadline = saga.lease_id = None
+        saga.save()
+        return
+    saga.status = SagaStatus.COMPENSATING
+    saga.current_step = index
+    _make_due(saga)
 
 
 def _reset_step(saga: SagaInstance) -> None:

@@ -1,16 +1,14 @@
-"""Thin Celery tasks: every step and compensation goes through `sagas.run_step`, which is
-idempotent (it checks the saga row under a lock before doing anything)."""
+"""Thin Celery tasks. `sagas.run_due` claims due sagas and runs them; it is idempotent by
+construction (a saga runs only under a lease its claim took), so a duplicated or stray
+message costs one empty claim query. Beat runs it every few seconds; commits wake it."""
 
 from celery import shared_task
 
-from sagas import engine, services
+from commerce.core import wakeups
+from sagas import runner
 
 
-@shared_task(name="sagas.run_step", ignore_result=True, acks_late=True)
-def run_step(saga_id: str, index: int, direction: str) -> str:
-    return engine.run_step(saga_id, index, direction)
-
-
-@shared_task(name="sagas.resume_stalled", ignore_result=True)
-def resume_stalled() -> int:
-    return services.saga_resume_stalled()
+@shared_task(name="sagas.run_due", ignore_result=True)
+def run_due() -> dict:
+    wakeups.clear(runner.WAKE_FLAG)
+    return runner.run_due()

@@ -17,6 +17,8 @@ class Simulator:
 
 
 SIMULATORS: tuple[Simulator, ...] = (
-    Simulator(name="carriers", module="simulators.carriers", port_env="CARRIERS_SIM_PORT",
-              default_port=8102, description="FedEx, UPS and DHL Express APIs, tracking pushes"),
+    Simulator("payments", "simulators.payments", "PAYMENT_SIMULATOR_PORT", 8101,
+              "Stripe-shaped payment processor (PaymentIntents, Refunds, idempotency)"),
+    Simulator("carriers", "simulators.carriers", "CARRIER_SIMULATOR_PORT", 8102,
+              "FedEx, UPS and DHL Express APIs, tracking pushes"),
 )

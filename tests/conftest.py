@@ -10,6 +10,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from commerce.accounts import roles
 from commerce.accounts.services import staff_create, user_register
 from commerce.core.redis import redis_client
+from simulators.payments import create_app as create_payment_processor
+from simulators.server import serve_in_thread
+from tests.payment_processor import ProcessorControl
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -19,6 +22,24 @@ def _clean_redis():
     """Each test starts with an empty test Redis database (its own db number)."""
     redis_client().flushdb()
     yield
+
+
+@pytest.fixture(scope="session")
+def _payment_processor_server():
+    """One Stripe-shaped payment processor simulator for the session, on a free port."""
+    with serve_in_thread(create_payment_processor) as server:
+        control = ProcessorControl(server)
+        yield control
+        control.reset()  # release answers still held back, so the server stops at once
+
+
+@pytest.fixture(autouse=True)
+def payment_processor(_payment_processor_server, settings):
+    """Every test's payment gateway talks HTTP to the session's simulator, reset first
+    (real worker processes get its URL through tests/integration/worker.py)."""
+    settings.PAYMENT_API_BASE_URL = _payment_processor_server.url
+    _payment_processor_server.reset()
+    return _payment_processor_server
 
 
 @pytest.fixture

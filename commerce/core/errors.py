@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     APPROVAL_REQUIRED = "approval_required"
     PAYMENT_GATEWAY_TIMEOUT = "payment_gateway_timeout"
+    PAYMENT_GATEWAY_UNAUTHORIZED = "payment_gateway_unauthorized"
     INVALID_PAYMENT_STATE = "invalid_payment_state"
     INVALID_SAGA_STATE = "invalid_saga_state"
     # shipping and returns

@@ -69,6 +69,8 @@ class HttpService:
     """Base of an adapter: set `service` (metric label) and pass base_url/timeouts."""
 
     service = "external"
+    # Statuses worth another try; a provider may add its own (Stripe: 409 key in use).
+    transient_statuses: frozenset[int] = TRANSIENT_STATUSES
 
     def __init__(self, *, base_url: str, timeout: float = 5.0, connect_timeout: float = 2.0,
                  retry: RetryPolicy | None = None, headers: dict[str, str] | None = None,
@@ -114,7 +116,7 @@ class HttpService:
                 if response.status_code < 400:
                     self._observe(operation, "ok", started)
                     return response
-                if response.status_code not in TRANSIENT_STATUSES:
+                if response.status_code not in self.transient_statuses:
                     self._observe(operation, "refused", started)
                     raise ExternalRefused(
                         f"{self.service} refused {operation} ({response.status_code}).",

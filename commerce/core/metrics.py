@@ -53,6 +53,11 @@ EXTERNAL_CALL_SECONDS = Histogram(
     ["service", "operation"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+WAKEUP_FAILURES = Counter(
+    "commerce_wakeup_failures_total",
+    "After-commit wake-ups that could not be queued (broker down); beat does the work later",
+    ["task"],
+)
 
 # Shipping (shipping app): labels bought per carrier and kind (shipment, return) and outcome
 # (ok, refused, unavailable); tracking events recorded per carrier and source (webhook,

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from commerce.core import metrics
+from commerce.core import metrics, wakeups
 from commerce.core.redis import redis_client
 from commerce.eventstore.models import OutboxMessage
 
@@ -67,16 +67,11 @@ def relay_all(*, max_batches: int = 1000) -> int:
 
 
 def request_relay() -> None:
-    """Ask a worker to relay soon. At most one request is queued at a time (a Redis flag),
-    so a burst of commits enqueues one task, not one per commit. Never raises: the beat
-    schedule relays anyway if Redis or the broker is briefly unavailable."""
+    """Ask a worker to relay soon (commerce.core.wakeups: one queued request at a time,
+    never raises; beat relays anyway)."""
     from commerce.eventstore.tasks import relay_outbox
 
-    try:
-        if redis_client().set(RELAY_PENDING_KEY, "1", nx=True, ex=30):
-            relay_outbox.apply_async(retry=False)
-    except Exception as exc:
-        logger.warning("could not request outbox relay", extra={"error": str(exc)})
+    wakeups.request(relay_outbox, flag=RELAY_PENDING_KEY)
 
 
 def _publish(rows: list[OutboxMessage]) -> None:

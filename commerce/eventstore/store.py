@@ -81,7 +81,7 @@ def append(
         )
         registry.dispatch(recorded)
         policies.dispatch(recorded)
-        transaction.on_commit(_nudge_relay)
+        transaction.on_commit(_nudge_relay, robust=True)
     metrics.EVENTS_APPENDED.labels(aggregate_type=aggregate_type).inc(len(recorded))
     return recorded
 

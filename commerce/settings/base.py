@@ -141,6 +141,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes every database connection before and after each task unless
+# this is set; with it, connections are reused (and still recycled by CONN_MAX_AGE and
+# health checks) instead of paying a new PostgreSQL backend per task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 
 # --- Event publishing (outbox relay) ----------------------------------------------------
 EVENTS_PUBSUB_CHANNEL = env("EVENTS_PUBSUB_CHANNEL", default="commerce.events")
@@ -226,13 +230,21 @@ CART_MAX_QUANTITY_PER_LINE = env.int("CART_MAX_QUANTITY_PER_LINE", default=99)
 ORDER_MAX_QUANTITY_PER_LINE = env.int("ORDER_MAX_QUANTITY_PER_LINE", default=1000)
 ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=100)
 # sagas / payments
+# How long a worker's claim on a saga lasts (its lease) before another worker may take it
+# over: longer than the slowest step, external call included.
 SAGA_STEP_DEADLINE_SECONDS = env.int("SAGA_STEP_DEADLINE_SECONDS", default=60)
+# Sagas claimed per batch, and external calls (processor, carriers) in flight per worker
+# process at once.
+SAGA_BATCH_SIZE = env.int("SAGA_BATCH_SIZE", default=100)
+SAGA_CALL_CONCURRENCY = env.int("SAGA_CALL_CONCURRENCY", default=64)
 SAGA_MAX_ATTEMPTS = env.int("SAGA_MAX_ATTEMPTS", default=5)
 CANCELLATION_APPROVAL_THRESHOLD = Decimal(env("CANCELLATION_APPROVAL_THRESHOLD", default="500.00"))
-PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.simulated.SimulatedGateway")
-PAYMENT_SIMULATED_TIMEOUTS = env.int("PAYMENT_SIMULATED_TIMEOUTS", default=2)
-# Simulated processor latency, applied after it recorded the call (benchmarks, crash tests).
-PAYMENT_SIMULATED_LATENCY_SECONDS = env.float("PAYMENT_SIMULATED_LATENCY_SECONDS", default=0.0)
+# The payment processor: a Stripe-compatible API (locally the simulator, `python -m simulators
+# payments`). The default key is the simulator's test-only key; production requires its own.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="payments.gateways.stripe_api.StripeGateway")
+PAYMENT_API_BASE_URL = env("PAYMENT_API_BASE_URL", default="http://127.0.0.1:8101")
+PAYMENT_API_KEY = env("PAYMENT_API_KEY", default="sk_test_commerce_local_simulator")
+PAYMENT_API_TIMEOUT_SECONDS = env.float("PAYMENT_API_TIMEOUT_SECONDS", default=5.0)
 # Exponential backoff for transient saga step failures: base * 2**(attempt-1), capped.
 SAGA_RETRY_BACKOFF_SECONDS = env.float("SAGA_RETRY_BACKOFF_SECONDS", default=1.0)
 SAGA_RETRY_BACKOFF_MAX_SECONDS = env.float("SAGA_RETRY_BACKOFF_MAX_SECONDS", default=60.0)

@@ -6,6 +6,7 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # required: raises ImproperlyConfigured if missing
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+PAYMENT_API_KEY = env("PAYMENT_API_KEY")  # required: the processor's live or test secret key
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

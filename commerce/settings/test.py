@@ -16,6 +16,11 @@ CELERY_BROKER_URL = REDIS_URL
 EVENTS_PUBSUB_CHANNEL = "commerce-test.events"
 EVENTS_STREAM_KEY = "commerce-test:events"
 
+# A retried saga step is due again at once, so eager tests run it within the same run;
+# tests of the backoff itself set these explicitly.
+SAGA_RETRY_BACKOFF_SECONDS = 0.0
+SAGA_RETRY_BACKOFF_MAX_SECONDS = 0.0
+
 # Unit tests run tasks in-process; integration tests start a real worker (tests/integration).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -24,6 +24,16 @@ class GatewayTimeout(ServiceUnavailable):
     default_message = "The payment processor did not answer in time."
 
 
+class GatewayAuthenticationFailed(ServiceUnavailable):
+    """The processor rejected our credentials (401/403): a configuration fault on our side
+    (PAYMENT_API_KEY), not the customer's. Transient for callers, so orders wait for the fix
+    (within their retries) instead of failing as declined."""
+
+    code = ErrorCode.PAYMENT_GATEWAY_UNAUTHORIZED
+    default_message = ("The payment processor rejected our API key; check PAYMENT_API_KEY "
+                       "and PAYMENT_API_BASE_URL.")
+
+
 class GatewayRefused(DomainError):
     """The processor refused the operation for the charge's state (e.g. capture after void)."""
 
@@ -35,7 +45,8 @@ class GatewayRefused(DomainError):
 @dataclass(frozen=True)
 class GatewayResult:
     reference: str          # the processor's charge id
-    status: str             # the processor's charge status after the call
+    status: str             # the processor's status after the call (Stripe: requires_capture,
+                            # succeeded, canceled; a refund's own status)
     amount: Decimal         # the amount this call moved (authorized, captured, refunded…)
 
 
@@ -56,3 +67,12 @@ class PaymentGateway(abc.ABC):
     @abc.abstractmethod
     def refund(self, *, reference: str, amount: Decimal,
                idempotency_key: str) -> GatewayResult: ...
+
+    # Reconciliation after a crash between a call and its record: what did the processor do
+    # under this idempotency key? None when it holds no such authorization / refund.
+    @abc.abstractmethod
+    def find_authorization(self, *, idempotency_key: str) -> GatewayResult | None: ...
+
+    @abc.abstractmethod
+    def find_refund(self, *, reference: str,
+                    idempotency_key: str) -> GatewayResult | None: ...

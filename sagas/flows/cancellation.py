@@ -93,13 +93,26 @@ def settle_payment(ctx: SagaContext):
     if payment is None:
         return {"payment_settled": "none"}
     if payment.status == PaymentStatus.AUTHORIZED:
-        payment_services.payment_void(payment_id=payment.id,
-                                      idempotency_key=ctx.idempotency_key("void"))
+        void = payment_services.payment_void_begin(
+            payment_id=payment.id, idempotency_key=ctx.idempotency_key("void"))
+        _, refusal = yield from payment_services.payment_operation_execute(void)
+        if refusal is not None:
+            raise refusal
         return {"payment_settled": "voided", "payment_id": str(payment.id)}
+    if payment.status == PaymentStatus.PENDING:
+        # The fulfilment saga ended (review waited for it) with the authorization's answer
+        # unrecorded; it is left for staff, never guessed.
+        raise Conflict("The order's payment authorization is unresolved.",
+                       details={"payment_id": str(payment.id)})
     amount = payment.amount_captured - payment.amount_refunded
     if amount > 0:
-        payment_services.payment_refund(payment_id=payment.id, amount=amount,
-                                        idempotency_key=ctx.idempotency_key("refund"))
+        # A re-run after a crash gets the operation its key already recorded (and amount).
+        operation = payment_services.payment_refund_begin(
+            payment_id=payment.id, amount=amount, idempotency_key=ctx.idempotency_key("refund"))
+        _, refusal = yield from payment_services.payment_operation_execute(operation)
+        if refusal is not None:
+            raise refusal
+        amount = operation.amount
         order_services.order_record_refund(order_id=order_id, payment_id=payment.id,
                                            amount=amount)
     return {"payment_settled": "refunded", "payment_id": str(payment.id),

@@ -7,6 +7,7 @@ reservation, and finally fail the order with the reason of the step that was ref
 (`insufficient_stock`, `payment_declined`, …). The first step is Eventuate's trick: it does
 nothing forward, and its compensation fails the order, so every refusal ends there."""
 
+import inspect
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,8 +16,8 @@ from inventory import services as inventory_services
 from orders import selectors as order_selectors
 from orders import services as order_services
 from payments import services as payment_services
-from payments.models import Payment, PaymentStatus
-from sagas.definitions import END_SAGA, SagaContext, SagaDefinition, Step, register
+from payments.models import PaymentOperation, PaymentStatus
+from sagas.definitions import END_SAGA, Refused, SagaContext, SagaDefinition, Step, register
 
 SAGA_TYPE = "order_fulfilment"
 
@@ -53,22 +54,33 @@ def release_reservation(ctx: SagaContext):
 
 
 def authorize_payment(ctx: SagaContext):
-    payment = payment_services.payment_authorize(
+    operation = payment_services.payment_authorize_begin(
         order_id=_order_id(ctx), amount=Decimal(ctx.get("total")),
         currency=ctx.get("currency"), payment_method=ctx.get("payment_method") or "",
         idempotency_key=ctx.idempotency_key("authorize"),
     )
+    payment, refusal = yield from payment_services.payment_operation_execute(operation)
+    if refusal is not None:
+        return Refused(refusal)  # keep the declined attempt on record, then compensate
     order_services.order_mark_payment_authorized(
         order_id=_order_id(ctx), payment_id=payment.id, amount=payment.amount_authorized)
     return {"payment_id": str(payment.id)}
 
 
 def void_payment(ctx: SagaContext):
-    payment = _payment(ctx)
-    if payment is None or payment.status != PaymentStatus.AUTHORIZED:
+    operation = _authorization(ctx)
+    if operation is None:
+        return {"voided": False}  # never asked for
+    # An authorization whose answer we never recorded (timeouts until exhaustion): ask
+    # the processor what it did with the key before deciding.
+    payment = yield from payment_services.payment_authorization_resolve(operation)
+    if payment.status != PaymentStatus.AUTHORIZED:
         return {"voided": False}  # nothing authorized, or the capture's refund handled it
-    payment_services.payment_void(payment_id=payment.id,
-                                  idempotency_key=ctx.idempotency_key("void"))
+    void = payment_services.payment_void_begin(payment_id=payment.id,
+                                               idempotency_key=ctx.idempotency_key("void"))
+    _, refusal = yield from payment_services.payment_operation_execute(void)
+    if refusal is not None:
+        raise refusal
     return {"voided": True}
 
 
@@ -77,35 +89,45 @@ def confirm_reservation(ctx: SagaContext):
 
 
 def capture_payment(ctx: SagaContext):
-    payment = payment_services.payment_capture(
+    operation = payment_services.payment_capture_begin(
         payment_id=UUID(ctx.get("payment_id")), idempotency_key=ctx.idempotency_key("capture"))
+    payment, refusal = yield from payment_services.payment_operation_execute(operation)
+    if refusal is not None:
+        raise refusal
     order_services.order_mark_payment_captured(
         order_id=_order_id(ctx), payment_id=payment.id, amount=payment.amount_captured)
 
 
 def refund_payment(ctx: SagaContext):
-    payment = _payment(ctx)
-    if payment is None or payment.status not in (PaymentStatus.CAPTURED,
-                                                 PaymentStatus.PARTIALLY_REFUNDED):
+    capture = PaymentOperation.objects.filter(
+        idempotency_key=ctx.idempotency_key("capture")).select_related("payment").first()
+    if capture is None:
+        return {"refunded": "0.00"}  # never captured
+    # A capture whose answer we never recorded is settled first (same key: the processor
+    # answers with what it did), so we refund exactly what was taken.
+    payment, _ = yield from payment_services.payment_operation_execute(capture)
+    if payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
         return {"refunded": "0.00"}
     amount = payment.amount_captured - payment.amount_refunded
-    payment_services.payment_refund(payment_id=payment.id, amount=amount,
-                                    idempotency_key=ctx.idempotency_key("refund"))
+    refund = payment_services.payment_refund_begin(
+        payment_id=payment.id, amount=amount, idempotency_key=ctx.idempotency_key("refund"))
+    payment, refusal = yield from payment_services.payment_operation_execute(refund)
+    if refusal is not None:
+        raise refusal
     order_services.order_record_refund(order_id=_order_id(ctx), payment_id=payment.id,
-                                       amount=amount)
-    return {"refunded": str(amount)}
+                                       amount=refund.amount)
+    return {"refunded": str(refund.amount)}
 
 
 def confirm_order(ctx: SagaContext):
     order_services.order_confirm(order_id=_order_id(ctx))
 
 
-def _payment(ctx: SagaContext) -> Payment | None:
-    if ctx.get("payment_id"):
-        return Payment.objects.select_for_update().filter(pk=ctx.get("payment_id")).first()
-    # The authorization may have been recorded by an attempt whose outcome we never saw.
-    return (Payment.objects.select_for_update()
-            .filter(operations__idempotency_key=ctx.idempotency_key("authorize")).first())
+def _authorization(ctx: SagaContext) -> PaymentOperation | None:
+    # Found by its key, not ctx "payment_id": the authorization may have been recorded by
+    # an attempt whose outcome the saga never saw.
+    return (PaymentOperation.objects.select_related("payment")
+            .filter(idempotency_key=ctx.idempotency_key("authorize")).first())
 
 
 def unless_cancellation_pending(action):
@@ -116,10 +138,17 @@ def unless_cancellation_pending(action):
     def run(ctx: SagaContext):
         if order_selectors.order_get(order_id=_order_id(ctx)).cancellation_pending:
             return END_SAGA
-        return action(ctx)
+        return (yield from _steps(action(ctx)))
 
     run.__name__ = action.__name__
     return run
+
+
+def _steps(value):
+    """Delegate to a step that is a generator, or pass a plain step's value through."""
+    if inspect.isgenerator(value):
+        return (yield from value)
+    return value
 
 
 DEFINITION = register(SagaDefinition(saga_type=SAGA_TYPE, steps=(

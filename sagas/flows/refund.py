@@ -15,7 +15,7 @@ from commerce.core.errors import Conflict
 from orders import services as order_services
 from payments import selectors as payment_selectors
 from payments import services as payment_services
-from sagas.definitions import SagaContext, SagaDefinition, Step, register
+from sagas.definitions import Refused, SagaContext, SagaDefinition, Step, register
 
 SAGA_TYPE = "order_refund"
 
@@ -39,8 +39,11 @@ def refund_payment(ctx: SagaContext):
     if payment is None:  # the processor decides the rest (e.g. nothing left to refund)
         raise Conflict("The order has no captured payment to refund.",
                        details={"order_id": str(order_id)})
-    payment_services.payment_refund(payment_id=payment.id, amount=amount,
-                                    idempotency_key=f"refund:{ctx.get('refund_id')}")
+    operation = payment_services.payment_refund_begin(
+        payment_id=payment.id, amount=amount, idempotency_key=f"refund:{ctx.get('refund_id')}")
+    _, refusal = yield from payment_services.payment_operation_execute(operation)
+    if refusal is not None:
+        return Refused(refusal)  # recorded on the operation; the order records RefundFailed
     order_services.order_record_refund(order_id=order_id, payment_id=payment.id,
                                        amount=amount, refund_id=ctx.get("refund_id"),
                                        reason=ctx.get("reason") or "")

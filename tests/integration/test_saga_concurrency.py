@@ -1,42 +1,36 @@
-"""Two deliveries of the same step message at the same moment, on real threads against
-PostgreSQL: the saga row lock lets one advance the saga; the effect happens once."""
-
+"""Several workers sweeping at the same moment, on real threads against PostgreSQL: each
+due saga is claimed by exactly one of them and its effects happen once."""
 
 import pytest
 
 from payments.models import Payment, PaymentOperation
-from sagas import engine
-from sagas.models import SagaInstance
+from sagas import runner
+from sagas.models import SagaInstance, SagaStatus, SagaStep
 from tests.concurrency import run_concurrently
 from tests.factories import make_item
-from tests.sagas.helpers import fulfilment_saga, place, stock
+from tests.sagas.helpers import place, stock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_concurrent_duplicate_deliveries_advance_once(customer, settings):
-    # given a saga waiting at its authorize step (no messages sent: eager tasks would run
-    # everything on commit, so the test drives the steps itself)
-    settings.PAYMENT_SIMULATED_LATENCY_SECONDS = 0.3  # keep the first delivery busy
-    item = make_item(quantity=5)
-    from commerce.celery import app
-    app.conf.task_always_eager = False
-    try:
-        app.control.purge()
-        order = place(customer, item, quantity=2)
-        saga = fulfilment_saga(order.order_id)
-        engine.run_step(str(saga.id), 0, "forward")
-        engine.run_step(str(saga.id), 1, "forward")
-        app.control.purge()
-        # when four deliveries of the authorize message race
-        results = run_concurrently(
-            [lambda: engine.run_step(str(saga.id), 2, "forward")] * 4)
-        app.control.purge()
-    finally:
-        app.conf.task_always_eager = True
-    # then exactly one advanced the saga; one payment, one reservation
-    assert sorted(results) == ["stale", "stale", "stale", "succeeded"]
-    assert SagaInstance.objects.get(pk=saga.pk).current_step == 3
-    assert Payment.objects.count() == 1
-    assert PaymentOperation.objects.count() == 1
-    assert stock(item) == (5, 2, 3)
+def test_concurrent_sweeps_run_each_saga_once(customer, real_celery, payment_processor):
+    # given ten placed orders whose wake-ups were not delivered (tasks go to the broker,
+    # purged), and a processor slow enough to keep the first sweeper busy
+    payment_processor.configure(latency_ms=200)
+    item = make_item(quantity=50)
+    orders = [place(customer, item, quantity=2) for _ in range(10)]
+    real_celery.control.purge()
+    # when four workers sweep at once, in batches of three
+    results = run_concurrently([lambda: runner.run_due(limit=3)] * 4)
+    real_celery.control.purge()
+    # then every saga completed exactly once: one claim per step, one charge per order
+    assert sum(r.get("completed", 0) for r in results) == 10, results
+    assert set(SagaInstance.objects.values_list("status", flat=True)) == {SagaStatus.COMPLETED}
+    assert set(SagaStep.objects.values_list("attempts", flat=True)) == {1}
+    assert Payment.objects.count() == 10
+    assert PaymentOperation.objects.filter(kind="authorize").count() == 10
+    assert PaymentOperation.objects.filter(kind="capture").count() == 10
+    assert len(payment_processor.payment_intents()) == 10
+    assert stock(item) == (50, 20, 30)
+    assert {o.order_id for o in orders} == set(Payment.objects.values_list("order_id",
+                                                                            flat=True))

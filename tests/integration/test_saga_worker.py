@@ -6,12 +6,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from commerce.core.redis import redis_client
 from inventory.selectors import reservation_get_for_order
 from orders.selectors import order_get
 from payments.models import Payment, PaymentOperation
 from sagas.models import SagaInstance, SagaStatus, SagaStep
-from sagas.tasks import resume_stalled
+from sagas.tasks import run_due
 from tests.conftest import auth_client
 from tests.factories import make_item
 from tests.integration.worker import start_worker, stop_worker, wait_for
@@ -59,35 +58,38 @@ def test_cart_checkout_to_confirmed_order_with_a_real_worker(
 
 
 def test_worker_killed_mid_step_then_new_worker_and_sweeper_finish(
-        customer, real_celery, tmp_path, settings):
-    # given a worker whose payment processor answers slowly (after recording the charge)
+        customer, real_celery, tmp_path, payment_processor):
+    # given a worker that waits long for the processor, whose next answer is held back for
+    # 30 s after it recorded the charge
     item = make_item(price="10.00", quantity=5)
     log = tmp_path / "worker.log"
-    first = start_worker(log, name="doomed", PAYMENT_SIMULATED_LATENCY_SECONDS=30,
+    payment_processor.configure(hang_seconds=30)
+    payment_processor.inject("hang", count=1)
+    first = start_worker(log, name="doomed", PAYMENT_API_TIMEOUT_SECONDS=60,
                          SAGA_STEP_DEADLINE_SECONDS=2)
     second = None
     try:
         order = place(customer, item, quantity=2)
         saga = fulfilment_saga(order.order_id)
-        answer_key = f"paysim:answer:saga:{saga.id}:authorize"
+        key = f"saga:{saga.id}:authorize"
         # when the worker is SIGKILLed while it waits for the processor's answer
-        wait_for(lambda: redis_client().exists(answer_key), timeout=60,
+        wait_for(lambda: payment_processor.payment_intents(idempotency_key=key), timeout=60,
                  what="the processor to record the authorization")
         stop_worker(first, sig=signal.SIGKILL)
         assert first.returncode == -signal.SIGKILL
-        # then its transaction was rolled back: the saga still expects the authorization
+        # then the saga still expects the authorization, whose intent is recorded with
+        # its answer unknown (the call was made with no transaction open)
         saga.refresh_from_db()
         assert (saga.status, saga.current_step) == (SagaStatus.RUNNING, 2)
-        assert not Payment.objects.exists()
-        # when a new worker starts and the sweeper runs periodically, as beat does (one
-        # sweep alone can land while the dead worker's row lock is still being released,
-        # and a locked saga is skipped, by design)
+        assert list(Payment.objects.values_list("status", flat=True)) == ["pending"]
+        # when a new worker starts and the sweeper runs periodically, as beat does (the
+        # dead worker's lease must expire first)
         second = start_worker(log, name="rescuer", SAGA_STEP_DEADLINE_SECONDS=2)
         wait_for(lambda: SagaInstance.objects.get(pk=saga.pk).deadline < timezone.now(),
                  timeout=10, what="the step deadline to pass")
 
         def sweep_then_check():
-            resume_stalled.delay()
+            run_due.delay()
             return saga_finished(order.order_id)
 
         done = wait_for(sweep_then_check, timeout=60, interval=3, what="the saga to finish")
@@ -101,7 +103,7 @@ def test_worker_killed_mid_step_then_new_worker_and_sweeper_finish(
     assert stock(item) == (5, 2, 3)
     assert Payment.objects.count() == 1
     assert PaymentOperation.objects.filter(kind="authorize").count() == 1
-    assert len(list(redis_client().scan_iter("paysim:charge:*"))) == 1
+    assert len(payment_processor.payment_intents()) == 1
     step = SagaStep.objects.get(saga=done, step="authorize_payment", action="forward")
     assert step.attempts == 2  # the killed attempt and the resumed one
     assert SagaStep.objects.get(saga=done, step="reserve_inventory").attempts == 1

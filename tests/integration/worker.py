@@ -25,6 +25,8 @@ def worker_env(**overrides) -> dict:
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
                         f"{db['PORT'] or 5432}/{db['NAME']}",
         "TEST_REDIS_URL": settings.REDIS_URL,
+        # The payment processor simulator the test session serves (tests/conftest.py).
+        "PAYMENT_API_BASE_URL": settings.PAYMENT_API_BASE_URL,
         "PYTHONUNBUFFERED": "1",
     }
     env.update({k: str(v) for k, v in overrides.items()})

@@ -5,11 +5,14 @@ import io
 from decimal import Decimal
 
 from django.core.management import call_command
+from django.utils import timezone
 
+from commerce.core import external
 from inventory.models import InventoryItem
 from orders import selectors as order_selectors
 from orders import services as order_services
 from payments.selectors import payment_totals_for_order
+from sagas import engine, runner
 from sagas.flows import cancellation, fulfilment
 from sagas.models import FINAL_STATUSES, SagaInstance
 
@@ -55,3 +58,19 @@ def assert_consistent(order_id) -> None:
     assert "0 drifts" in out.getvalue()
     for saga in SagaInstance.objects.filter(correlation_id=order_id):
         assert saga.status in FINAL_STATUSES, saga
+
+
+def run_until(saga, step_name: str) -> SagaInstance:
+    """Run the saga in this thread, as a worker would, up to (not including) `step_name`,
+    then leave it due with no lease, as if the wake-up for that step had been lost."""
+    [claimed] = runner.claim_due(limit=1, saga_ids=[saga.pk])
+    run = engine.SagaRun(claimed)
+    target = run.definition.index_of(step_name)
+    while run.saga.current_step < target and run.saga.status in engine.RUNNABLE:
+        call = run._step_transaction()
+        while call is not None:
+            run.outcome = external.invoke(call)
+            call = run._step_transaction()
+    SagaInstance.objects.filter(pk=saga.pk).update(lease_id=None, deadline=timezone.now())
+    saga.refresh_from_db()
+    return saga

@@ -5,10 +5,15 @@ import pytest
 from orders import services as order_services
 from orders.selectors import order_get
 from payments.models import Payment
-from sagas import engine
 from sagas.models import SagaStatus
 from tests.factories import make_item
-from tests.sagas.helpers import assert_consistent, cancellation_saga, fulfilment_saga, place
+from tests.sagas.helpers import (
+    assert_consistent,
+    cancellation_saga,
+    fulfilment_saga,
+    place,
+    run_until,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +57,7 @@ def test_force_compensation_from_the_admin(admin_client, customer,
     item = make_item(price="5.00", quantity=5)
     with django_capture_on_commit_callbacks(execute=False):
         order = place(customer, item)
-        saga = fulfilment_saga(order.order_id)
-        for index in (0, 1, 2):
-            engine.run_step(str(saga.id), index, "forward")
+    saga = run_until(fulfilment_saga(order.order_id), "confirm_reservation")
     # when staff force compensation
     saga = act(admin_client, django_capture_on_commit_callbacks, "force_compensation", saga)
     # then the authorization is voided, stock released, the order failed

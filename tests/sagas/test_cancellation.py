@@ -3,13 +3,14 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from commerce.eventstore.models import Event
 from inventory.selectors import reservation_get_for_order
 from orders import services as order_services
 from orders.selectors import order_get
 from payments.models import Payment
-from sagas import engine
+from sagas import engine, runner
 from sagas.models import SagaStatus
 from tests.conftest import auth_client
 from tests.factories import make_item
@@ -18,6 +19,7 @@ from tests.sagas.helpers import (
     cancellation_saga,
     fulfilment_saga,
     place,
+    run_until,
     stock,
 )
 
@@ -68,17 +70,14 @@ def test_cancellation_before_capture_voids(customer, django_capture_on_commit_ca
     item = make_item(price="10.00", quantity=10)
     with django_capture_on_commit_callbacks(execute=False):
         order = place(customer, item, quantity=2)
-        saga = fulfilment_saga(order.order_id)
-        for index in (0, 1, 2):
-            engine.run_step(str(saga.id), index, "forward")
-        # when the customer cancels, fulfilment's next step hands the order over
+    saga = run_until(fulfilment_saga(order.order_id), "confirm_reservation")
+    # when the customer cancels, fulfilment's next step hands the order over, and the
+    # cancellation saga (waiting for fulfilment to end) settles
+    with django_capture_on_commit_callbacks(execute=True):
         order_services.order_request_cancellation(order_id=order.order_id, reason="oops")
-        assert engine.run_step(str(saga.id), 3, "forward") == "succeeded"
     saga.refresh_from_db()
     assert saga.status == SagaStatus.COMPLETED
     assert saga.saga_data["ended_at_step"] == "confirm_reservation"
-    with django_capture_on_commit_callbacks(execute=True):
-        engine.run_step(str(cancellation_saga(order.order_id).id), 0, "forward")
     # then the authorization is voided, nothing captured, stock released, order cancelled
     payment = Payment.objects.get(order_id=order.order_id)
     assert (payment.status, payment.amount_captured) == ("voided", Decimal("0.00"))
@@ -96,13 +95,15 @@ def test_cancellation_waits_while_fulfilment_runs(customer, django_capture_on_co
         order = place(customer, item)
         order_services.order_request_cancellation(order_id=order.order_id, reason="x")
     saga = cancellation_saga(order.order_id)
-    # when its first step is delivered
-    with django_capture_on_commit_callbacks(execute=False) as sent:
-        result = engine.run_step(str(saga.id), 0, "forward")
-    # then it is rescheduled, without counting an attempt
-    assert result == "pending" and len(sent) == 1
+    # when its first step runs (alone: the fulfilment saga's turn has not come)
+    [claimed] = runner.claim_due(limit=1, saga_ids=[saga.pk])
+    run = engine.SagaRun(claimed)
+    assert run.advance() is None
+    # then it is rescheduled a little later, without counting an attempt
+    assert run.result == "pending"
     saga.refresh_from_db()
     assert (saga.status, saga.current_step, saga.attempts) == (SagaStatus.RUNNING, 0, 0)
+    assert saga.lease_id is None and saga.deadline > timezone.now()
 
 
 def test_large_refund_waits_for_approval_then_approve_refunds(

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from commerce.eventstore.models import Event
-from sagas import engine, services
+from sagas import engine, runner, services
 from sagas.errors import InvalidSagaState
 from sagas.models import SagaInstance, SagaStatus, SagaStep, StepStatus
 
@@ -124,53 +124,92 @@ def test_refused_compensation_fails_immediately(script, django_capture_on_commit
     assert saga.saga_data["failed_direction"] == "compensate"
 
 
-def test_duplicate_delivery_runs_the_effect_once(script, django_capture_on_commit_callbacks):
-    # given a saga waiting at step a (first message not yet delivered)
-    with django_capture_on_commit_callbacks(execute=False):
-        saga = services.saga_start(saga_type="toy", correlation_id=uuid.uuid4(), data={})
-    # when the same message is delivered twice
-    with django_capture_on_commit_callbacks(execute=False) as sent:
-        first = engine.run_step(str(saga.id), 0, "forward")
-        second = engine.run_step(str(saga.id), 0, "forward")
-    # then the second delivery is stale and a ran once; only one next message was sent
-    assert (first, second) == ("succeeded", "stale")
-    assert script.calls == ["a"]
-    assert len(sent) == 1
-    saga.refresh_from_db()
-    assert saga.current_step == 1
-    assert steps(saga) == [("a", "forward", "succeeded", 1)]
-
-
-def test_stale_message_for_finished_saga_does_nothing(script, django_capture_on_commit_callbacks):
-    saga = start(django_capture_on_commit_callbacks)
-    assert engine.run_step(str(saga.id), 3, "forward") == "stale"
-    assert engine.run_step(str(uuid.uuid4()), 0, "forward") == "stale"
-    assert script.calls == ["a", "b", "c", "d"]
-
-
-def test_sweeper_resumes_a_saga_whose_message_was_lost(
+def test_a_claimed_saga_is_not_claimed_again_while_its_lease_lasts(
         script, django_capture_on_commit_callbacks):
-    # given a saga whose first message was lost (never sent) and whose deadline passed
+    # given a new saga (due at once) whose wake-up was not delivered
     with django_capture_on_commit_callbacks(execute=False):
         saga = services.saga_start(saga_type="toy", correlation_id=uuid.uuid4(), data={})
-    SagaInstance.objects.filter(pk=saga.pk).update(
-        deadline=timezone.now() - timedelta(seconds=1))
-    # when the beat task runs
+    # when two workers claim at once
+    first, second = runner.claim_due(limit=10), runner.claim_due(limit=10)
+    # then one gets it, with a lease until its deadline and the attempt counted
+    assert [s.pk for s in first] == [saga.pk] and second == []
+    assert first[0].lease_id is not None and first[0].attempts == 1
+    assert first[0].deadline > timezone.now() + timedelta(seconds=30)
+    assert script.calls == []
+
+
+def test_a_duplicate_wake_up_runs_nothing_twice(script, django_capture_on_commit_callbacks):
+    saga = start(django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        resumed = services.saga_resume_stalled()
+        assert runner.run_due() == {}
+    assert script.calls == ["a", "b", "c", "d"]
+    assert steps(saga) == [(n, "forward", "succeeded", 1) for n in "abcd"]
+
+
+def test_a_saga_whose_wake_up_was_lost_is_run_by_the_next_sweep(
+        script, django_capture_on_commit_callbacks):
+    # given a saga whose wake-up never reached a worker (broker down at commit)
+    with django_capture_on_commit_callbacks(execute=False):
+        saga = services.saga_start(saga_type="toy", correlation_id=uuid.uuid4(), data={})
+    # when beat's sweep runs
+    with django_capture_on_commit_callbacks(execute=True):
+        result = runner.run_due()
     # then
     saga.refresh_from_db()
-    assert resumed == 1
-    assert saga.status == SagaStatus.COMPLETED
+    assert result == {"completed": 1}
+    assert saga.status == SagaStatus.COMPLETED and saga.lease_id is None
     assert script.calls == ["a", "b", "c", "d"]
 
 
-def test_sweeper_leaves_sagas_within_deadline_alone(script, django_capture_on_commit_callbacks):
+def test_a_sweep_leaves_sagas_that_are_not_due_alone(script, django_capture_on_commit_callbacks,
+                                                     settings):
+    # given b failed transiently and its retry is due in a minute
+    settings.SAGA_RETRY_BACKOFF_SECONDS = 60
+    settings.SAGA_RETRY_BACKOFF_MAX_SECONDS = 60
+    script.faults["b"] = ["transient"]
+    saga = start(django_capture_on_commit_callbacks)
+    assert (saga.status, saga.current_step, saga.lease_id) == (SagaStatus.RUNNING, 1, None)
+    assert saga.deadline > timezone.now() + timedelta(seconds=50)
+    # when a sweep runs now
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runner.run_due() == {}
+    # then b was not retried early
+    assert script.calls == ["a", "b"]
+    assert ("b", "forward", "retrying", 1) in steps(saga)
+
+
+def test_a_worker_that_lost_its_lease_cannot_record_its_step(
+        script, django_capture_on_commit_callbacks):
+    # given a worker claimed the saga, and its lease was taken over (it was too slow)
     with django_capture_on_commit_callbacks(execute=False):
-        services.saga_start(saga_type="toy", correlation_id=uuid.uuid4(), data={})
-    with django_capture_on_commit_callbacks(execute=True) as sent:
-        assert services.saga_resume_stalled() == 0
-    assert sent == [] and script.calls == []
+        saga = services.saga_start(saga_type="toy", correlation_id=uuid.uuid4(), data={})
+    [claimed] = runner.claim_due(limit=1)
+    SagaInstance.objects.filter(pk=saga.pk).update(lease_id=uuid.uuid4())
+    # when it runs its step
+    run = engine.SagaRun(claimed)
+    assert run.advance() is None
+    # then it stopped, and nothing of the step was kept
+    assert run.result == "lease_lost"
+    saga.refresh_from_db()
+    assert (saga.current_step, saga.status) == (0, SagaStatus.RUNNING)
+    assert steps(saga) == []
+
+
+def test_a_step_claimed_too_often_without_finishing_counts_as_exhausted(
+        script, django_capture_on_commit_callbacks, settings):
+    # given a saga at step c whose workers kept dying (claimed, never finished)
+    settings.SAGA_MAX_ATTEMPTS = 3
+    with django_capture_on_commit_callbacks(execute=False):
+        saga = services.saga_start(saga_type="toy", correlation_id=uuid.uuid4(), data={})
+    SagaInstance.objects.filter(pk=saga.pk).update(current_step=2, attempts=3)
+    # when it is claimed once more
+    with django_capture_on_commit_callbacks(execute=True):
+        runner.run_due()
+    # then c is not run again but undone, with what came before it
+    saga.refresh_from_db()
+    assert script.calls == ["undo_c", "undo_a"]
+    assert saga.status == SagaStatus.COMPENSATED
+    assert ("c", "forward", "failed", 4) in steps(saga)
 
 
 def test_approval_then_approve_resumes(script, django_capture_on_commit_callbacks):
@@ -205,20 +244,20 @@ def test_approval_rejected_compensates(script, django_capture_on_commit_callback
         services.saga_decide_approval(saga_id=saga.id, approve=True)
 
 
-def test_force_compensation_of_a_running_saga(script, django_capture_on_commit_callbacks):
-    # given a saga that did a and b, and c's message is pending
-    with django_capture_on_commit_callbacks(execute=False):
-        saga = services.saga_start(saga_type="toy", correlation_id=uuid.uuid4(), data={})
-    engine.run_step(str(saga.id), 0, "forward")
-    engine.run_step(str(saga.id), 1, "forward")
+def test_force_compensation_of_a_running_saga(script, django_capture_on_commit_callbacks,
+                                              settings):
+    # given a saga that did a and b, and whose c waits for a retry in a minute
+    settings.SAGA_RETRY_BACKOFF_SECONDS = 60
+    settings.SAGA_RETRY_BACKOFF_MAX_SECONDS = 60
+    script.faults["c"] = ["transient"]
+    saga = start(django_capture_on_commit_callbacks)
     # when staff force compensation
     with django_capture_on_commit_callbacks(execute=True):
         services.saga_force_compensation(saga_id=saga.id, reason="customer called")
     saga.refresh_from_db()
-    # then c (outcome unknown) and a are undone; the pending c message is now stale
+    # then c (outcome unknown) and a are undone, and c is never retried
     assert saga.status == SagaStatus.COMPENSATED
-    assert script.calls == ["a", "b", "undo_c", "undo_a"]
-    assert engine.run_step(str(saga.id), 2, "forward") == "stale"
+    assert script.calls == ["a", "b", "c", "undo_c", "undo_a"]
     assert saga.saga_data["failure"]["message"] == "customer called"
 
 

@@ -3,17 +3,19 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from commerce.core import external
 from commerce.core.errors import Conflict
-from commerce.core.redis import redis_client
 from commerce.eventstore.models import Event
 from inventory.selectors import reservation_get_for_order
 from orders import services as order_services
 from orders.selectors import order_get
+from payments.gateways import get_gateway
 from payments.models import Payment, PaymentOperation
-from sagas import engine
+from sagas import engine, runner
 from sagas.errors import TransientError
-from sagas.models import SagaStatus, SagaStep
+from sagas.models import SagaInstance, SagaStatus, SagaStep
 from tests.factories import make_item
 from tests.sagas.helpers import assert_consistent, fulfilment_saga, place, stock
 
@@ -73,14 +75,17 @@ def test_declined_card_fails_the_order_and_releases_stock(customer, item, run):
         "OrderPlaced", "InventoryReserved", "PaymentFailed", "OrderFailed"]
     assert reservation_get_for_order(order_id=order.order_id).status == "released"
     assert stock(item) == (10, 0, 10)  # available back to where it was
-    assert not Payment.objects.exists()  # nothing authorized, nothing captured or refunded
+    # the declined attempt is on record; nothing was authorized, captured or refunded
+    assert [(p.status, p.amount_authorized, p.amount_captured, p.failure_code)
+            for p in Payment.objects.all()] == [("declined", 0, 0, "generic_decline")]
     saga = fulfilment_saga(order.order_id)
     assert saga.status == SagaStatus.COMPENSATED
     assert saga.saga_data["failure"]["code"] == "payment_declined"
     assert_consistent(order.order_id)
 
 
-def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item, run):
+def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item, run,
+                                                                 payment_processor):
     # when
     order = run(customer, item, quantity=11)
     # then
@@ -91,18 +96,22 @@ def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item
     assert reservation_get_for_order(order_id=order.order_id) is None
     assert stock(item) == (10, 0, 10)
     assert not Payment.objects.exists()
-    assert list(redis_client().scan_iter("paysim:*")) == []  # the gateway was never called
+    assert payment_processor.stats().get("requests", 0) == 0  # the gateway was never called
     assert_consistent(order.order_id)
 
 
-def test_payment_timeouts_are_retried_then_confirmed(customer, item, run, settings):
-    # given the processor times out twice
-    settings.PAYMENT_SIMULATED_TIMEOUTS = 2
+def test_payment_timeouts_are_retried_then_confirmed(customer, item, run, settings,
+                                                    payment_processor):
+    # given the processor holds back its answer (after charging) longer than we wait, for as
+    # many requests as two whole gateway calls make with their retries
+    settings.PAYMENT_API_TIMEOUT_SECONDS = 0.5
+    payment_processor.configure(timeouts_per_key=2 * get_gateway().retry.attempts)
     # when
     order = run(customer, item, method="pm_card_timeout")
     # then exactly one authorization, after three attempts
     assert order.status == "confirmed"
     assert PaymentOperation.objects.filter(kind="authorize").count() == 1
+    assert len(payment_processor.payment_intents()) == 1
     saga = fulfilment_saga(order.order_id)
     step = SagaStep.objects.get(saga=saga, step="authorize_payment", action="forward")
     assert (step.status, step.attempts) == ("succeeded", 3)
@@ -167,35 +176,53 @@ def test_compensation_failing_every_time_then_staff_retry(
     assert_consistent(order.order_id)
 
 
-def test_same_step_delivered_twice_charges_once(customer, item, django_capture_on_commit_callbacks):
-    # given an order whose saga reserved stock (messages held back)
+def test_a_crash_between_the_charge_and_its_record_charges_once(
+        customer, item, django_capture_on_commit_callbacks, payment_processor):
+    # given a worker that claimed the saga and ran it up to the authorization call
     with django_capture_on_commit_callbacks(execute=False):
         order = place(customer, item)
-    saga = fulfilment_saga(order.order_id)
-    with django_capture_on_commit_callbacks(execute=False):
-        engine.run_step(str(saga.id), 0, "forward")
-        engine.run_step(str(saga.id), 1, "forward")
-        # when the authorize message is delivered twice (and the reserve message again)
-        results = [engine.run_step(str(saga.id), 2, "forward"),
-                   engine.run_step(str(saga.id), 2, "forward"),
-                   engine.run_step(str(saga.id), 1, "forward")]
-    # then its effect happened once
-    assert results == ["succeeded", "stale", "stale"]
-    assert Payment.objects.filter(order_id=order.order_id).count() == 1
-    assert PaymentOperation.objects.count() == 1
-    assert stock(item) == (10, 2, 8)
+    [claimed] = runner.claim_due(limit=10)
+    dying = engine.SagaRun(claimed)
+    call = dying.advance()
+    assert call.name == "payments.authorize"
+    # when the processor charges but the worker dies before recording the answer
+    assert external.invoke(call).error is None
+    assert Payment.objects.get(order_id=order.order_id).status == "pending"
+    # and its lease expires, so the next sweep claims the saga again
+    SagaInstance.objects.filter(pk=claimed.pk).update(deadline=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        runner.run_due()
+    # then the step ran again with the same key and got the processor's original answer:
+    # one payment, one authorization, recorded once, and the order confirmed
+    assert order_get(order_id=order.order_id).status == "confirmed"
+    payment = Payment.objects.get(order_id=order.order_id)
+    assert payment.operations.filter(kind="authorize").count() == 1
+    assert len(payment_processor.payment_intents()) == 1
     assert event_types(order.order_id).count("PaymentAuthorized") == 1
+    step = SagaStep.objects.get(saga=claimed, step="authorize_payment", action="forward")
+    assert (step.status, step.attempts) == ("succeeded", 2)
+    # and the dying worker, had it come back, could not record anything any more
+    with pytest.raises(engine.LeaseLost):
+        dying.saga.status = SagaStatus.COMPLETED
+        dying._save(deadline=None)
+    assert_consistent(order.order_id)
 
 
-def test_payment_timing_out_every_time_fails_the_order(customer, item, run, settings):
+def test_payment_timing_out_every_time_fails_the_order(customer, item, run, settings,
+                                                       payment_processor):
     # given the processor never answers within the attempts allowed
-    settings.PAYMENT_SIMULATED_TIMEOUTS = 100
+    settings.PAYMENT_API_TIMEOUT_SECONDS = 0.5
+    payment_processor.configure(timeouts_per_key=100)
     settings.SAGA_MAX_ATTEMPTS = 3
     # when
     order = run(customer, item, method="pm_card_timeout")
     # then the saga gives up: stock released, nothing charged, the order failed
     assert (order.status, order.failure_code) == ("failed", "payment_gateway_timeout")
-    assert not Payment.objects.exists()
+    # the authorization the processor made (its answer never came) was found by its key
+    # and voided: nothing was captured, the hold is released
+    assert [(p.status, p.amount_captured) for p in Payment.objects.all()] == [("voided", 0)]
+    assert [(i["status"], i["amount_received"]) for i in payment_processor.payment_intents()
+            ] == [("canceled", 0)]
     assert stock(item) == (10, 0, 10)
     saga = fulfilment_saga(order.order_id)
     assert saga.status == SagaStatus.COMPENSATED

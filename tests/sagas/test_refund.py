@@ -5,12 +5,14 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from commerce.eventstore.models import Event
 from orders import services as order_services
 from orders.selectors import order_get
 from payments import services as payment_services
 from payments.models import Payment, PaymentOperation
+from sagas import runner
 from sagas.flows import refund
 from sagas.models import SagaInstance, SagaStatus
 from tests.factories import make_item
@@ -97,14 +99,23 @@ def test_a_refund_the_processor_refuses_is_recorded_as_failed(confirmed, request
 
 def test_a_cancellation_waits_for_refunds_in_flight(confirmed, request_refund,
                                                     django_capture_on_commit_callbacks):
-    # given a refund whose saga has not run yet
+    # given a refund of 5.00 whose saga has not run yet (the lifecycle refuses refunds while
+    # a cancellation is pending, not cancellations while a refund is)
     request_refund(confirmed, "5.00", execute=False)
-    # when a cancellation is requested (allowed: the refund was requested first)... the
-    # lifecycle refuses refunds while a cancellation is pending, not the reverse
+    # when a cancellation is requested and both sagas run
     with django_capture_on_commit_callbacks(execute=True):
         order_services.order_request_cancellation(order_id=confirmed, reason="changed mind")
-    # then the cancellation's review waits instead of refunding the same money
+    # then the cancellation's review waited while the refund went through
     saga = cancellation_saga(confirmed)
     assert (saga.status, saga.current_step) == (SagaStatus.RUNNING, 0)
     assert "waiting" in saga.steps.get(step="review").last_error
-    assert Payment.objects.get(order_id=confirmed).amount_refunded == Decimal("0.00")
+    assert Payment.objects.get(order_id=confirmed).amount_refunded == Decimal("5.00")
+    # when the review's turn comes again
+    SagaInstance.objects.filter(pk=saga.pk).update(deadline=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        runner.run_due()
+    # then it refunds what is left, exactly, and cancels the order
+    payment = Payment.objects.get(order_id=confirmed)
+    assert (payment.status, payment.amount_refunded) == ("refunded", Decimal("20.00"))
+    assert order_get(order_id=confirmed).status == "cancelled"
+    assert_consistent(confirmed)
