@@ -7,5 +7,5 @@ class ShippingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the shipping read models' projection (fed by Order events).
-        from shipping import projections  # noqa: F401
+        # Registers the read models' projection (fed by Order events) and the policies.
+        from shipping import policies, projections  # noqa: F401

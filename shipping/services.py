@@ -19,6 +19,7 @@ from commerce.core import metrics
 from commerce.core.errors import ServiceUnavailable, ValidationFailed
 from orders import selectors as order_selectors
 from orders import services as order_services
+from orders.models import OrderView
 from orders.shipments import ShipmentCancelled, ShipmentNotCancellable
 from shipping import carriers, parcels, selectors
 from shipping.carriers.base import SERVICE_LEVELS, Address, CarrierRefused, Label, Parcel
@@ -75,6 +76,8 @@ def shipment_purchase_label(*, shipment_id) -> Shipment:
     if shipment.status not in PURCHASABLE:
         return shipment
     order = order_selectors.order_get(order_id=shipment.order_id)
+    if order.status == "cancelled":  # nothing to send any more
+        return shipment_void(shipment_id=shipment_id, reason="order cancelled")
     carrier = carriers.get_carrier(shipment.carrier)
     try:
         label = carrier.create_label(
@@ -156,6 +159,25 @@ def labels_purchase_pending(*, older_than_seconds: int = 30, limit: int = 50) ->
         except Exception:  # one bad shipment never blocks the others; logged
             logger.exception("label purchase failed", extra={"shipment_id": str(shipment_id)})
     return bought
+
+
+def shipments_settle_cancelled_orders(*, limit: int = 50) -> int:
+    """Beat (and woken when an order is cancelled): void the labels of parcels still with
+    us whose order was cancelled, so none is sent or billed. Returns how many."""
+    cancelled = OrderView.objects.filter(status="cancelled").values("order_id")
+    due = list(Shipment.objects.filter(status__in=("label_pending", "label_failed",
+                                                   "label_created"),
+                                       order_id__in=cancelled)
+               .order_by("updated_at").values_list("shipment_id", flat=True)[:limit])
+    settled = 0
+    for shipment_id in due:
+        try:
+            shipment_void(shipment_id=shipment_id, reason="order cancelled")
+            settled += 1
+        except Exception:  # logged; the next run tries again
+            logger.exception("could not void the label of a cancelled order",
+                             extra={"shipment_id": str(shipment_id)})
+    return settled
 
 
 def _void_quietly(carrier, tracking_number: str) -> None:

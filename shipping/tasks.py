@@ -3,12 +3,18 @@ with the shipment id as the carrier's idempotency key, and tracking scans are re
 
 from celery import shared_task
 
+from commerce.core import wakeups
 from shipping import services, tracking
+
+LABELS_FLAG = "commerce:wakeup:shipping-labels"
 
 
 @shared_task(name="shipping.purchase_pending_labels", ignore_result=True)
 def purchase_pending_labels() -> int:
-    """Buy the labels left pending (carrier was down, or a crash between intent and call)."""
+    """Void the labels of cancelled orders' parcels, then buy the labels left pending
+    (carrier was down, or a crash between intent and call)."""
+    wakeups.clear(LABELS_FLAG)
+    services.shipments_settle_cancelled_orders()
     return services.labels_purchase_pending()
 
 

@@ -208,3 +208,28 @@ def test_more_than_is_left_to_ship_is_refused_and_nothing_moves(carrier_sim, con
     assert Event.objects.count() == before
     assert levels(three_items[0].sku) == (50, 2, 48)
     assert carrier_sim.calls("dhl", "ship") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_a_partially_shipped_order_restocks_and_voids_its_label(
+        carrier_sim, confirmed_order, three_items, customer_api, make_staff):
+    from sagas.services import saga_decide_approval
+    from tests.sagas.helpers import assert_consistent, cancellation_saga
+
+    order = confirmed_order()
+    shipment = services.shipment_create(order_id=order.order_id, carrier="fedex", lines=[
+        {"sku": three_items[1].sku, "quantity": 2}])
+    assert order_get(order_id=order.order_id).status == "partially_shipped"
+    # when the customer cancels and staff approve (goods already left the warehouse)
+    assert customer_api.post(f"/api/v1/orders/{order.order_id}/cancel/",
+                             {"reason": "changed my mind"}, format="json").status_code == 202
+    saga = cancellation_saga(order.order_id)
+    assert saga.saga_data["approval_reasons"] == ["order already fulfilled"]
+    saga_decide_approval(saga_id=saga.id, approve=True, reason="ok")
+    # then the order is cancelled and refunded, every unit back in stock
+    assert order_get(order_id=order.order_id).status == "cancelled"
+    assert [levels(i.sku) for i in three_items] == [(50, 0, 50)] * 3
+    # and the label of the parcel still with us was voided at the carrier
+    assert Shipment.objects.get(pk=shipment.pk).status == "cancelled"
+    assert carrier_sim.state.shipments[shipment.tracking_number].voided is True
+    assert_consistent(order.order_id)
