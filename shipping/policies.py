@@ -14,4 +14,4 @@ def void_labels_of_cancelled_order(event) -> None:
     from shipping import tasks
 
     transaction.on_commit(lambda: wakeups.request(tasks.purchase_pending_labels,
-                                                  flag=tasks.LABELS_FLAG))
+                                                  flag=tasks.LABELS_FLAG), robust=True)
