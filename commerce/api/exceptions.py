@@ -37,7 +37,11 @@ def envelope(code: str, message: str, details: dict | None = None) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(envelope(exc.code, exc.message, exc.details), status=exc.http_status)
+        response = Response(envelope(exc.code, exc.message, exc.details),
+                            status=exc.http_status)
+        if exc.http_status == 503:  # a dependency is down: tell clients when to retry
+            response["Retry-After"] = str(getattr(exc, "retry_after", 5))
+        return response
     if isinstance(exc, TokenError):
         exc = InvalidToken(exc.args[0] if exc.args else None)
     if isinstance(exc, Http404):

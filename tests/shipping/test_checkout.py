@@ -129,7 +129,7 @@ def test_a_quote_for_other_cart_contents_or_another_place_is_refused(carrier_sim
 def test_no_carrier_answering_is_a_503(carrier_sim, filled_cart, customer_api):
     carrier_sim.fault(carrier="*", operation="rate", mode="error", times=99)
     r = options(customer_api, postal_code="10002")
-    assert r.status_code == 503
+    assert r.status_code == 503 and r["Retry-After"] == "5"
     assert r.json()["error"]["code"] == "service_unavailable"
     # one carrier answering is enough (the others are left out)
     carrier_sim.state.faults.clear()

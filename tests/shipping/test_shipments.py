@@ -233,3 +233,30 @@ def test_cancelling_a_partially_shipped_order_restocks_and_voids_its_label(
     assert Shipment.objects.get(pk=shipment.pk).status == "cancelled"
     assert carrier_sim.state.shipments[shipment.tracking_number].voided is True
     assert_consistent(order.order_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shipment_recorded_before_split_shipments_replays_as_the_whole_order(
+        confirmed_order, three_items):
+    from commerce.eventstore import store
+    from commerce.eventstore.types import NewEvent
+    from orders.services import repository
+
+    # given a confirmed order shipped the old way: ShipmentCreated v1 (no lines, no label)
+    order = confirmed_order()
+    shipment_id = str(uuid.uuid4())
+    store.append(aggregate_id=order.order_id, aggregate_type="Order",
+                 expected_version=repository.get(order.order_id).version, events=[
+                     NewEvent("ShipmentCreated", {"shipment_id": shipment_id,
+                                                  "carrier": "DHL", "tracking_number": "T1"}),
+                     NewEvent("OrderShipped", {})])
+    # then the order knows every unit shipped, and the read models replay exactly
+    folded = repository.get(order.order_id)
+    assert folded.status == "shipped" and not any(folded.unshipped().values())
+    assert folded.shipments[shipment_id]["status"] == "in_transit"
+    shipment = Shipment.objects.get(pk=shipment_id)
+    assert (shipment.carrier, shipment.tracking_number, shipment.lines.count()) == ("DHL", "T1",
+                                                                                     0)
+    out = io.StringIO()
+    call_command("replay_events", "--verify", "--aggregate-type", "Order", stdout=out)
+    assert "0 differences" in out.getvalue()
