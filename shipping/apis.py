@@ -37,6 +37,15 @@ def owned_order(request, order_id):
                                      customer_id=None if is_staff(request) else request.user.pk)
 
 
+def paginated(view: APIView, request, filter_cls, query, output_cls) -> Response:
+    """A filtered, paginated list: `query(**filters)` rendered page by page."""
+    filters = filter_cls(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    paginator = DefaultPagination()
+    page = paginator.paginate_queryset(query(**filters.validated_data), request, view=view)
+    return paginator.get_paginated_response(output_cls(page, many=True).data)
+
+
 def pdf_response(label) -> HttpResponse:
     response = HttpResponse(bytes(label.content), content_type=label.content_type)
     response["Content-Disposition"] = (f'inline; filename="{label.carrier}-'
@@ -181,12 +190,8 @@ class ShipmentListApi(APIView):
                    responses={200: ShipmentStaffOutput(many=True)})
     def get(self, request):
         """Shipments newest first, paginated, with their lines and tracking timeline."""
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.shipment_list(**filters.validated_data),
-                                           request, view=self)
-        return paginator.get_paginated_response(ShipmentStaffOutput(page, many=True).data)
+        return paginated(self, request, self.FilterSerializer, selectors.shipment_list,
+                         ShipmentStaffOutput)
 
 
 class ShipmentDetailApi(APIView):

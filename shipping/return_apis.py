@@ -11,7 +11,7 @@ from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination
 from commerce.api.permissions import IsStaff, IsSupportStaff
 from shipping import returns, selectors
-from shipping.apis import PDF, IsShippingStaff, owned_order, pdf_response
+from shipping.apis import PDF, IsShippingStaff, owned_order, paginated, pdf_response
 from shipping.models import ReturnStatus
 
 TAGS = ["returns"]
@@ -124,12 +124,8 @@ class ReturnQueueApi(APIView):
                    responses={200: ReturnOutput(many=True)})
     def get(self, request):
         """Returns oldest first (what to handle next), e.g. ?status=requested."""
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.return_list(**filters.validated_data),
-                                           request, view=self)
-        return paginator.get_paginated_response(ReturnOutput(page, many=True).data)
+        return paginated(self, request, self.FilterSerializer, selectors.return_list,
+                         ReturnOutput)
 
 
 class ReturnDetailApi(APIView):

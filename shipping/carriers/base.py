@@ -151,6 +151,19 @@ class Carrier(HttpService, abc.ABC):
                          "status": exc.status, "carrier_code": code,
                          "carrier_message": message}) from exc
 
+    def request_with_token(self, token: "OAuthToken", operation: str, method: str, path: str,
+                           *, headers: dict[str, str], **kwargs):
+        """A call with the OAuth bearer token; an expired or revoked one (401) is renewed
+        once."""
+        for attempt in (1, 2):
+            try:
+                return self.request(operation, method, path, **kwargs, headers={
+                    **headers, "Authorization": f"Bearer {token.get()}"})
+            except CarrierRefused as exc:
+                if exc.details.get("status") != 401 or attempt == 2:
+                    raise
+                token.reset()
+
     @staticmethod
     def refusal(body: Any) -> tuple[str, str]:
         """(code, message) of a carrier error body."""

@@ -53,19 +53,11 @@ class FedExCarrier(Carrier):
             "client_secret": settings.FEDEX_CLIENT_SECRET}).json()
         return answer["access_token"], answer.get("expires_in", 3600)
 
-    def _api(self, operation: str, method: str, path: str, **kwargs):
-        """An authorized call; an expired token (401) is renewed once."""
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self.token.get()}", "X-locale": "en_US",
-                       **kwargs.pop("headers", {})}
-            try:
-                return self.request(operation, method, path, headers=headers, **kwargs)
-            except CarrierRefused as exc:
-                if exc.details.get("status") != 401 or attempt == 2:
-                    raise
-                self.token.reset()
-                kwargs["headers"] = {k: v for k, v in headers.items()
-                                     if k not in ("Authorization", "X-locale")}
+    def _api(self, operation: str, method: str, path: str, *, headers: dict | None = None,
+             **kwargs):
+        return self.request_with_token(self.token, operation, method, path,
+                                       headers={"X-locale": "en_US", **(headers or {})},
+                                       **kwargs)
 
     @staticmethod
     def refusal(body):

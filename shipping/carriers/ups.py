@@ -17,7 +17,6 @@ from django.conf import settings
 from shipping.carriers.base import (
     Address,
     Carrier,
-    CarrierRefused,
     Label,
     OAuthToken,
     Rate,
@@ -56,15 +55,9 @@ class UPSCarrier(Carrier):
 
     def _api(self, operation: str, method: str, path: str, *, trans_id: str | None = None,
              **kwargs):
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {self.token.get()}",
-                       "transId": trans_id or uuid.uuid4().hex, "transactionSrc": SOURCE}
-            try:
-                return self.request(operation, method, path, headers=headers, **kwargs)
-            except CarrierRefused as exc:
-                if exc.details.get("status") != 401 or attempt == 2:
-                    raise
-                self.token.reset()
+        return self.request_with_token(
+            self.token, operation, method, path, **kwargs,
+            headers={"transId": trans_id or uuid.uuid4().hex, "transactionSrc": SOURCE})
 
     @staticmethod
     def refusal(body):
