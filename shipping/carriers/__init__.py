@@ -15,7 +15,6 @@ from shipping.carriers.ups import UPSCarrier
 
 ADAPTERS: dict[str, type[Carrier]] = {"fedex": FedExCarrier, "ups": UPSCarrier,
                                       "dhl": DHLCarrier}
-_URL_SETTINGS = {"fedex": "FEDEX_API_URL", "ups": "UPS_API_URL", "dhl": "DHL_API_URL"}
 _instances: dict[tuple[str, str], Carrier] = {}
 _lock = threading.Lock()
 
@@ -30,7 +29,7 @@ def get_carrier(code: str) -> Carrier:
     if code not in enabled():
         raise ValidationFailed(f"Unknown carrier {code!r}.",
                                details={"carrier": [f"One of {', '.join(enabled())}."]})
-    key = (code, getattr(settings, _URL_SETTINGS[code]))
+    key = (code, getattr(settings, f"{ADAPTERS[code].settings_prefix}_API_URL"))
     with _lock:
         if key not in _instances:
             _instances[key] = ADAPTERS[code]()

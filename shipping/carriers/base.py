@@ -15,6 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from commerce.core.errors import DomainError, ErrorCode
 from commerce.core.http import ExternalRefused, HttpService
 
@@ -113,6 +115,13 @@ class Carrier(HttpService, abc.ABC):
     code: str = ""  # fedex | ups | dhl
     name: str = ""
     services: dict[str, tuple[str, str]] = {}  # carrier product code → (level, name)
+    settings_prefix: str = ""  # FEDEX → FEDEX_API_URL, FEDEX_ACCOUNT_NUMBER
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("base_url", getattr(settings, f"{self.settings_prefix}_API_URL"))
+        kwargs.setdefault("timeout", settings.CARRIER_TIMEOUT_SECONDS)
+        super().__init__(**kwargs)
+        self.account = getattr(settings, f"{self.settings_prefix}_ACCOUNT_NUMBER")
 
     def service_for(self, level: str) -> str:
         """The carrier's product code for one of our service levels."""

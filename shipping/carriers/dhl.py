@@ -38,16 +38,14 @@ UNIFIED = {"pre-transit": "label_created", "transit": "in_transit", "delivered":
 class DHLCarrier(Carrier):
     service = "dhl"
     code = "dhl"
+    settings_prefix = "DHL"
     name = "DHL Express"
     services = {"G": ("economy", "DHL Economy Select"), "N": ("standard", "DHL Express Domestic"),
                 "P": ("express", "DHL Express Worldwide"), "K": ("overnight", "DHL Express 9:00")}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("base_url", settings.DHL_API_URL)
-        kwargs.setdefault("timeout", settings.CARRIER_TIMEOUT_SECONDS)
         kwargs.setdefault("auth", (settings.DHL_API_KEY, settings.DHL_API_SECRET))
         super().__init__(**kwargs)
-        self.account = settings.DHL_ACCOUNT_NUMBER
 
     @staticmethod
     def refusal(body):

@@ -34,6 +34,7 @@ STATUSES = {"OC": "label_created", "PU": "in_transit", "IT": "in_transit",
 class FedExCarrier(Carrier):
     service = "fedex"
     code = "fedex"
+    settings_prefix = "FEDEX"
     name = "FedEx"
     services = {"FEDEX_GROUND": ("economy", "FedEx Ground"),
                 "FEDEX_2_DAY": ("standard", "FedEx 2Day"),
@@ -41,10 +42,7 @@ class FedExCarrier(Carrier):
                 "PRIORITY_OVERNIGHT": ("overnight", "FedEx Priority Overnight")}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("base_url", settings.FEDEX_API_URL)
-        kwargs.setdefault("timeout", settings.CARRIER_TIMEOUT_SECONDS)
         super().__init__(**kwargs)
-        self.account = settings.FEDEX_ACCOUNT_NUMBER
         self.token = OAuthToken(self._fetch_token)
 
     def _fetch_token(self):

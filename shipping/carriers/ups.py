@@ -32,16 +32,14 @@ SOURCE = "commerce-service"
 class UPSCarrier(Carrier):
     service = "ups"
     code = "ups"
+    settings_prefix = "UPS"
     name = "UPS"
     services = {"03": ("economy", "UPS Ground"), "02": ("standard", "UPS 2nd Day Air"),
                 "13": ("express", "UPS Next Day Air Saver"),
                 "01": ("overnight", "UPS Next Day Air")}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("base_url", settings.UPS_API_URL)
-        kwargs.setdefault("timeout", settings.CARRIER_TIMEOUT_SECONDS)
         super().__init__(**kwargs)
-        self.account = settings.UPS_ACCOUNT_NUMBER
         self.token = OAuthToken(self._fetch_token)
 
     def _fetch_token(self):
