@@ -26,6 +26,12 @@ app.conf.beat_schedule = {
     "sagas-run-due": {"task": "sagas.run_due", "schedule": 2.0},
     # Record carts that expired with items as abandoned (cart).
     "cart-record-abandoned": {"task": "cart.record_abandoned", "schedule": 300.0},
+    # Forget Idempotency-Key records past IDEMPOTENCY_KEY_TTL_HOURS (core).
+    "core-purge-idempotency-records": {
+        "task": "core.purge_idempotency_records", "schedule": 3600.0,
+    },
+    # Forget refresh tokens past their expiry; the logout blacklist needs them no longer.
+    "accounts-purge-expired-tokens": {"task": "accounts.purge_expired_tokens", "schedule": 3600.0},
     # Buy labels left pending by a carrier outage or a crash (shipping).
     "shipping-purchase-pending-labels": {
         "task": "shipping.purchase_pending_labels", "schedule": 60.0,

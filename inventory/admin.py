@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from commerce.accounts import roles
 from commerce.core.admin import ReadOnlyAdminMixin
 from commerce.core.errors import DomainError
 from inventory import services
@@ -138,6 +139,9 @@ class InventoryItemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # stock history must stay auditable; deactivate instead
 
+    def has_receive_stock_permission(self, request):
+        return roles.can(request.user, "inventory.receive_stock")
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         measures = {m: data.get(m) for m in MEASURES}
@@ -159,7 +163,8 @@ class InventoryItemAdmin(admin.ModelAdmin):
         obj.pk = obj.id = item.id
         obj.sku = item.sku
 
-    @admin.action(description="Receive stock for the selected items")
+    @admin.action(description="Receive stock for the selected items",
+                  permissions=["receive_stock"])
     def receive_stock(self, request, queryset):
         items = list(queryset.select_related("catalog").order_by("sku"))
         form = ReceiveStockForm(request.POST if "apply" in request.POST else None)

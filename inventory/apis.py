@@ -1,8 +1,9 @@
 """Inventory HTTP API: thin views over inventory.services / inventory.selectors.
 
-Writes need the inventory staff role (commerce.api.permissions.IsInventoryStaff); any
-authenticated user may read availability (customers see the public fields of active items,
-staff see counters and settings). One view per URL; each HTTP method is one operation with
+Each operation names the Django permission it needs (commerce.api.permissions.HasPermission;
+which role holds it: inventory/apps.py); any authenticated user may read availability
+(customers see the public fields of active items, staff with `inventory.view_inventoryitem`
+see counters and settings). One view per URL; each HTTP method is one operation with
 its own nested serializers."""
 
 from decimal import Decimal
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 from commerce.accounts import roles
 from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination
-from commerce.api.permissions import IsInventoryStaff
+from commerce.api.permissions import HasPermission
 from inventory import selectors, services
 from inventory.errors import ItemNotFound
 from inventory.validation import MAX_QUANTITY, MEASURES, SKU_PATTERN
@@ -25,8 +26,11 @@ TAGS = ["inventory"]
 MAX_PRICE_DIGITS = 12
 
 
+VIEW_STOCK = "inventory.view_inventoryitem"
+
+
 def _is_inventory_staff(request) -> bool:
-    return roles.has_role(request.user, roles.INVENTORY)
+    return roles.can(request.user, VIEW_STOCK)
 
 
 def paginate(view: APIView, request, queryset, serializer_cls) -> Response:
@@ -129,7 +133,7 @@ class ItemCollectionApi(APIView):
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [IsInventoryStaff()]
+            return [HasPermission("inventory.add_inventoryitem")]
         return [IsAuthenticated()]
 
     @extend_schema(parameters=[ListFilterSerializer], responses={200: ItemStaffOutput(many=True)},
@@ -180,7 +184,7 @@ class ItemDetailApi(APIView):
     def get_permissions(self):
         if self.request.method == "GET":
             return [IsAuthenticated()]
-        return [IsInventoryStaff()]
+        return [HasPermission("inventory.change_inventoryitem")]
 
     @extend_schema(responses={200: ItemStaffOutput}, tags=TAGS)
     def get(self, request, sku: str):
@@ -200,7 +204,7 @@ class ItemDetailApi(APIView):
 
 
 class ItemReceiveApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission("inventory.receive_stock")]
 
     @extend_schema_serializer(component_name="InventoryItemReceiveInput")
     class InputSerializer(serializers.Serializer):
@@ -217,7 +221,7 @@ class ItemReceiveApi(APIView):
 
 
 class ItemAdjustApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission("inventory.adjust_stock")]
 
     @extend_schema_serializer(component_name="InventoryItemAdjustInput")
     class InputSerializer(serializers.Serializer):
@@ -238,7 +242,7 @@ class ItemAdjustApi(APIView):
 
 
 class ItemMovementsApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission("inventory.view_stockmovement")]
 
     @extend_schema_serializer(component_name="InventoryItemMovementsOutput")
     class OutputSerializer(serializers.Serializer):
@@ -260,7 +264,7 @@ class ItemMovementsApi(APIView):
 
 # --- lists and dashboard --------------------------------------------------------------------
 class LowStockApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(VIEW_STOCK)]
 
     @extend_schema(responses={200: ItemStaffOutput(many=True)}, tags=TAGS)
     def get(self, request):
@@ -268,7 +272,7 @@ class LowStockApi(APIView):
 
 
 class ReorderApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(VIEW_STOCK)]
 
     @extend_schema_serializer(component_name="InventoryReorderOutput")
     class OutputSerializer(serializers.Serializer):
@@ -285,7 +289,7 @@ class ReorderApi(APIView):
 
 
 class SummaryApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(VIEW_STOCK)]
 
     @extend_schema_serializer(component_name="InventorySummaryOutput")
     class OutputSerializer(serializers.Serializer):

@@ -76,6 +76,8 @@ class InventoryItem(models.Model):
     class Meta:
         db_table = "inventory_items"
         ordering = ["sku"]
+        permissions = [("receive_stock", "Can receive stock"),
+                       ("adjust_stock", "Can adjust stock counts")]
         constraints = [
             models.CheckConstraint(condition=Q(reserved__gte=0),
                                    name="inventory_items_reserved_gte_0"),
@@ -140,6 +142,8 @@ class Reservation(models.Model):
     class Meta:
         db_table = "inventory_reservations"
         ordering = ["-created_at"]
+        permissions = [("manage_reservation",
+                        "Can reserve, confirm, fulfil, release and restock by hand")]
         indexes = [
             # the expiry sweep: only holding reservations, by deadline
             models.Index(fields=["expires_at"], name="inv_reservations_expiry_idx",

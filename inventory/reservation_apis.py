@@ -1,5 +1,6 @@
-"""Reservation endpoints: thin views over inventory.services. Staff only; services take the
-order id, so each action resolves the reservation id first."""
+"""Reservation endpoints: thin views over inventory.services. Staff only (reading:
+`inventory.view_reservation`; reserving and lifecycle actions: `inventory.manage_reservation`);
+services take the order id, so each action resolves the reservation id first."""
 
 import uuid
 
@@ -9,10 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.api.idempotency import idempotent_response
-from commerce.api.permissions import IsInventoryStaff
+from commerce.api.permissions import HasPermission
 from inventory import selectors, services
 from inventory.apis import TAGS, SkuField, paginate, quantity_field
 from inventory.models import Reservation
+
+VIEW = "inventory.view_reservation"
+MANAGE = "inventory.manage_reservation"
 
 
 class ReservationOutput(serializers.Serializer):
@@ -35,7 +39,10 @@ class ReservationOutput(serializers.Serializer):
 class ReservationCollectionApi(APIView):
     """GET: list reservations (status filter); POST: reserve all lines of an order."""
 
-    permission_classes = [IsInventoryStaff]
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [HasPermission(MANAGE)]
+        return [HasPermission(VIEW)]
 
     @extend_schema_serializer(component_name="InventoryReservationCollectionListFilter")
     class ListFilterSerializer(serializers.Serializer):
@@ -90,7 +97,7 @@ class ReservationCollectionApi(APIView):
 
 
 class ReservationDetailApi(APIView):
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(VIEW)]
 
     @extend_schema(responses={200: ReservationOutput}, tags=TAGS)
     def get(self, request, reservation_id: uuid.UUID):
@@ -101,7 +108,7 @@ class ReservationDetailApi(APIView):
 class _ReservationActionApi(APIView):
     """POST /reservations/{id}/<action>/: resolve the reservation, act by its order id."""
 
-    permission_classes = [IsInventoryStaff]
+    permission_classes = [HasPermission(MANAGE)]
 
     @extend_schema_serializer(component_name="InventoryReservationActionInput")
     class InputSerializer(serializers.Serializer):

@@ -72,7 +72,14 @@ class ReservationAggregate(Aggregate):
         return self._move(ev.RESERVATION_FULFILLED, allowed={Status.RESERVED, Status.CONFIRMED},
                           repeats={Status.FULFILLED, Status.RESTOCKED})
 
-    def release(self, reason: str) -> bool:
+    def release(self, reason: str, *, order_ending: bool) -> bool:
+        if self.status == Status.CONFIRMED and not order_ending:
+            # Confirmed stock belongs to a paid order: freeing it lets another order take
+            # the same units while this one still expects them (an oversell by hand).
+            raise InvalidReservationState(
+                "A confirmed reservation holds stock for a paid order; only the order's "
+                "cancellation or failure releases it.",
+                details={"status": self.status, "order_id": self.order_id})
         return self._move(ev.RESERVATION_RELEASED, allowed={Status.RESERVED, Status.CONFIRMED},
                           repeats={Status.RELEASED, Status.EXPIRED}, reason=reason)
 
@@ -290,10 +297,14 @@ def reservation_fulfill(*, order_id: uuid.UUID | str) -> Reservation:
     return _transition(order_id, "fulfill", lambda agg: agg.fulfill())
 
 
-def reservation_release(*, order_id: uuid.UUID | str, reason: str) -> Reservation:
-    """Give held stock back (payment failed, order cancelled before shipping)."""
+def reservation_release(*, order_id: uuid.UUID | str, reason: str,
+                        order_ending: bool = False) -> Reservation:
+    """Give held stock back (payment failed, order cancelled before shipping). A confirmed
+    reservation is released only when `order_ending`: the order's own cancellation or
+    failure is releasing it (sagas); anyone else gets InvalidReservationState (409)."""
     reason = _clean_reason(reason)
-    return _transition(order_id, "release", lambda agg: agg.release(reason))
+    return _transition(order_id, "release",
+                       lambda agg: agg.release(reason, order_ending=order_ending))
 
 
 def reservation_restock(*, order_id: uuid.UUID | str, reason: str) -> Reservation:

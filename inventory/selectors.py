@@ -5,9 +5,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 
+from inventory import owners as owner_registry
 from inventory.errors import ItemNotFound, ReservationNotFound
 from inventory.models import InventoryItem, Product, Reservation, ReservationLine, StockMovement
 
@@ -194,3 +196,47 @@ def stock_drift(*, skus: Iterable[str] | None = None) -> list[Drift]:
         if item.total != item.expected_total:
             drifts.append(Drift(item.sku, "total", item.total, item.expected_total))
     return drifts
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    order_id: uuid.UUID
+    reservation_status: str | None  # None: the order has no reservation
+    order_status: str | None        # None: no such order
+    problem: str
+
+
+def reservation_mismatches() -> list[Mismatch]:
+    """Stock held while no order needs it, or needed while not held: every active
+    reservation must belong to an order in a state that holds stock, and every confirmed
+    order (no cancellation under way) must hold a confirmed or fulfilled reservation. Asks
+    the orders through inventory.owners; one snapshot for both reads."""
+    owners = owner_registry.registered()
+    if owners is None:
+        return []
+    snapshot = not connection.in_atomic_block  # else the caller's transaction decides
+    with transaction.atomic():
+        if snapshot:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        active = dict(Reservation.objects.filter(status__in=ACTIVE_STATUSES)
+                      .values_list("order_id", "status"))
+        states = owners.states(list(active))
+        needing = set(owners.needing_confirmed_stock())
+        held = dict(Reservation.objects.filter(order_id__in=needing)
+                    .values_list("order_id", "status"))
+    found = []
+    for order_id, status in active.items():
+        state = states.get(order_id)
+        if state is None:
+            found.append(Mismatch(order_id, status, None, "holds stock for an unknown order"))
+        elif not state.holds_stock:
+            found.append(Mismatch(order_id, status, state.status,
+                                  f"holds stock for an order that is {state.status}"))
+    settled = (Reservation.Status.CONFIRMED, Reservation.Status.PARTIALLY_FULFILLED,
+               Reservation.Status.FULFILLED)
+    for order_id in needing:
+        if held.get(order_id) not in settled:
+            found.append(Mismatch(order_id, held.get(order_id), "confirmed",
+                                  "a confirmed order without confirmed stock"))
+    return sorted(found, key=lambda m: str(m.order_id))

@@ -53,6 +53,14 @@ class OrderView(models.Model):
     class Meta:
         db_table = "order_views"
         verbose_name = "order"
+        # Staff operations beyond viewing (commerce.accounts.roles; declared in apps.py).
+        permissions = [
+            ("update_order", "Can change any customer's order (address, notes)"),
+            ("cancel_order", "Can request the cancellation of any order"),
+            ("approve_cancellation", "Can approve or reject a cancellation awaiting approval"),
+            ("ship_order", "Can ship, deliver and complete orders"),
+            ("archive_order", "Can archive finished orders"),
+        ]
         ordering = ["-created_at", "-order_id"]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="order_views_customer_idx"),

@@ -8,7 +8,9 @@ from commerce.core.errors import NotFound
 from commerce.eventstore import store
 from commerce.eventstore.models import Event
 from commerce.eventstore.types import RecordedEvent
+from inventory.owners import OwnerState
 from orders import events as ev
+from orders.lifecycle import OrderStatus
 from orders.models import OrderLine, OrderView
 
 
@@ -58,3 +60,25 @@ def order_shipping_option(*, order_id) -> dict | None:
     service_code, price…), or None."""
     placed = Event.objects.filter(aggregate_id=order_id, event_type=ev.ORDER_PLACED).first()
     return placed.event_data.get("shipping_option") if placed else None
+
+
+# --- what inventory_verify asks (registered in orders/apps.py as inventory.owners) ----------
+# An order holds stock from placement (its saga reserves) until it ships or ends; partly
+# shipped, it holds the units not shipped yet.
+HOLDING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.RESERVED, OrderStatus.PAID,
+                           OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED})
+
+
+def order_stock_states(order_ids) -> dict:
+    return {oid: OwnerState(status=status, holds_stock=status in HOLDING_STOCK)
+            for oid, status in OrderView.objects.filter(pk__in=list(order_ids))
+            .values_list("order_id", "status")}
+
+
+def orders_needing_confirmed_stock() -> list:
+    """Confirmed (paid) orders, partly shipped ones too, with no cancellation under way:
+    their units must be held (or shipped)."""
+    return list(OrderView.objects.filter(status__in=(OrderStatus.CONFIRMED,
+                                                     OrderStatus.PARTIALLY_SHIPPED),
+                                         cancellation_pending=False)
+                .values_list("order_id", flat=True))

@@ -39,7 +39,7 @@ class OrderPaymentListApi(APIView):
 
     @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["orders"])
     def get(self, request, order_id):
-        is_staff = roles.has_role(request.user, *roles.ALL)
+        is_staff = roles.can(request.user, "payments.view_payment")
         order = order_selectors.order_get(
             order_id=order_id, customer_id=None if is_staff else request.user.id)
         payments = selectors.payment_list_for_order(order_id=order.order_id)

@@ -3,6 +3,7 @@ errors), and repair actions that call the saga services."""
 
 from django.contrib import admin, messages
 
+from commerce.accounts import roles
 from commerce.core import context
 from commerce.core.errors import DomainError
 from sagas import services
@@ -39,6 +40,14 @@ class SagaInstanceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # Actions name these (allowed_permissions): repairs are sagas.repair_saga; deciding on
+    # a cancellation is the same permission as in the API.
+    def has_repair_permission(self, request):
+        return roles.can(request.user, "sagas.repair_saga")
+
+    def has_approve_cancellation_permission(self, request):
+        return roles.can(request.user, "orders.approve_cancellation")
+
     @admin.display(description="last error")
     def last_error_short(self, obj):
         return (obj.last_error or "")[:80]
@@ -54,28 +63,30 @@ class SagaInstanceAdmin(admin.ModelAdmin):
         if ok:
             self.message_user(request, f"{ok} saga(s) {done}.", messages.SUCCESS)
 
-    @admin.action(description="Retry failed step")
+    @admin.action(description="Retry failed step", permissions=["repair"])
     def retry_failed_step(self, request, queryset):
         self._apply(request, queryset, lambda s: services.saga_retry(saga_id=s.id), "retried")
 
-    @admin.action(description="Resume forward from the refused step")
+    @admin.action(description="Resume forward from the refused step", permissions=["repair"])
     def resume_forward(self, request, queryset):
         self._apply(request, queryset, lambda s: services.saga_resume_forward(saga_id=s.id),
                     "resumed")
 
-    @admin.action(description="Force compensation")
+    @admin.action(description="Force compensation", permissions=["repair"])
     def force_compensation(self, request, queryset):
         self._apply(request, queryset, lambda s: services.saga_force_compensation(
             saga_id=s.id, reason=f"forced in admin by {request.user}"), "compensating")
 
-    @admin.action(description="Approve cancellation")
+    @admin.action(description="Approve cancellation",
+                  permissions=["approve_cancellation"])
     def approve_cancellation(self, request, queryset):
         self._apply(request, queryset.filter(status=SagaStatus.AWAITING_APPROVAL),
                     lambda s: services.saga_decide_approval(
                         saga_id=s.id, approve=True, reason="approved in admin",
                         actor=context.actor_label(request.user)), "approved")
 
-    @admin.action(description="Reject cancellation")
+    @admin.action(description="Reject cancellation",
+                  permissions=["approve_cancellation"])
     def reject_cancellation(self, request, queryset):
         self._apply(request, queryset.filter(status=SagaStatus.AWAITING_APPROVAL),
                     lambda s: services.saga_decide_approval(

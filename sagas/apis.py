@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.api.pagination import DefaultPagination
-from commerce.api.permissions import IsStaff, IsSupportStaff
+from commerce.api.permissions import HasPermission
 from commerce.core import context
 from sagas import selectors, services
 from sagas.models import SagaStatus
@@ -41,7 +41,7 @@ class SagaSerializer(serializers.Serializer):
 
 
 class SagaListApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [HasPermission("sagas.view_sagainstance")]
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=SagaStatus.choices, required=False)
@@ -67,7 +67,7 @@ class SagaListApi(APIView):
 
 
 class SagaDetailApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [HasPermission("sagas.view_sagainstance")]
 
     class OutputSerializer(SagaSerializer):
         saga_data = serializers.JSONField()
@@ -86,7 +86,7 @@ class CancellationApproveApi(APIView):
     """Staff decide on a cancellation waiting for approval (large refund, or after
     fulfilment): approve → the cancellation proceeds; reject → the order is unchanged."""
 
-    permission_classes = [IsSupportStaff]
+    permission_classes = [HasPermission("orders.approve_cancellation")]
 
     class InputSerializer(serializers.Serializer):
         approve = serializers.BooleanField()

@@ -49,6 +49,7 @@ class SagaInstance(models.Model):
     class Meta:
         db_table = "saga_instances"
         ordering = ["-created_at"]
+        permissions = [("repair_saga", "Can retry, resume or force the compensation of a saga")]
         indexes = [
             models.Index(fields=["status", "deadline"], name="saga_status_deadline_idx"),
             models.Index(fields=["correlation_id"], name="saga_correlation_idx"),

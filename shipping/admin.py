@@ -18,8 +18,6 @@ from shipping.apis import pdf_response
 from shipping.carriers.base import SERVICE_LEVELS
 from shipping.models import ReturnLine, ReturnRequest, Shipment, ShipmentLine, TrackingEvent
 
-SHIPPERS = (roles.SUPPORT, roles.INVENTORY)
-
 
 def _run(admin_obj, request, obj, label: str, call) -> bool:
     """Run one staff action; report it as a message and a LogEntry."""
@@ -35,9 +33,6 @@ def _run(admin_obj, request, obj, label: str, call) -> bool:
 
 class StaffInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-
-    def has_view_permission(self, request, obj=None):
-        return roles.has_role(request.user, *roles.ALL)
 
 
 class ShipmentLineInline(StaffInline):
@@ -73,12 +68,6 @@ class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
               "parcel", "failure_code", "failure_message", "cancel_reason", "created_at",
               "updated_at", "last_event_at", "delivered_at"]
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        return roles.has_role(request.user, *roles.ALL)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
     @admin.display(description="id")
     def short_id(self, obj):
@@ -120,7 +109,8 @@ class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                      shipment_id=shipment_id)),
                  "void": ("Void label", lambda: services.shipment_void(
                      shipment_id=shipment_id, reason=request.POST.get("reason", "")))}
-        if action not in calls or not roles.has_role(request.user, *SHIPPERS):
+        perm = {"purchase-label": "shipping.create_shipment", "void": "shipping.void_shipment"}
+        if action not in calls or not roles.can(request.user, perm[action]):
             messages.error(request, "You cannot do that.")
         else:
             _run(self, request, shipment, *calls[action])
@@ -130,21 +120,23 @@ class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         shipment = Shipment.objects.filter(pk=object_id).first()
         extra_context = extra_context or {}
-        if shipment is not None and roles.has_role(request.user, *SHIPPERS):
+        if shipment is not None:
             extra_context["buttons"] = [
                 {"action": a, "label": label,
                  "url": reverse(f"admin:shipping_shipment_{a.replace('-', '_')}",
                                 args=[shipment.pk])}
                 for a, label, allowed in (
-                    ("purchase-label", "Buy label", shipment.status in services.PURCHASABLE),
+                    ("purchase-label", "Buy label", shipment.status in services.PURCHASABLE
+                     and roles.can(request.user, "shipping.create_shipment")),
                     ("void", "Void label / cancel shipment", shipment.status in (
-                        "label_pending", "label_failed", "label_created")))
+                        "label_pending", "label_failed", "label_created")
+                     and roles.can(request.user, "shipping.void_shipment")))
                 if allowed]
         return super().change_view(request, object_id, form_url, extra_context)
 
     def create_view(self, request):
         """Pick an order waiting to ship, then the units of each line for this parcel."""
-        if not roles.has_role(request.user, *SHIPPERS):
+        if not roles.can(request.user, "shipping.create_shipment"):
             messages.error(request, "You cannot do that.")
             return HttpResponseRedirect(reverse("admin:shipping_shipment_changelist"))
         order_id = request.GET.get("order_id") or request.POST.get("order_id")
@@ -202,12 +194,6 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
               "received_at"]
     readonly_fields = fields
 
-    def has_view_permission(self, request, obj=None):
-        return roles.has_role(request.user, *roles.ALL)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
     short_id = ShipmentAdmin.short_id
     order_link = ShipmentAdmin.order_link
 
@@ -243,18 +229,18 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         found = selectors.return_get(return_id=return_id)
         data = request.POST
         calls = {
-            "approve": ("Approve return", (roles.SUPPORT,), lambda: returns.return_approve(
+            "approve": ("Approve return", "shipping.decide_return", lambda: returns.return_approve(
                 return_id=return_id, carrier=data.get("carrier") or None,
                 service_level=data.get("service_level") or None)),
-            "reject": ("Reject return", (roles.SUPPORT,), lambda: returns.return_reject(
+            "reject": ("Reject return", "shipping.decide_return", lambda: returns.return_reject(
                 return_id=return_id, reason=data.get("reason", ""))),
-            "receive": ("Receive return", SHIPPERS, lambda: returns.return_receive(
+            "receive": ("Receive return", "shipping.receive_return", lambda: returns.return_receive(
                 return_id=return_id, lines=[
                     {"sku": line.sku, "quantity": int(data.get(f"qty_{line.sku}") or 0),
                      "disposition": data.get(f"disposition_{line.sku}", "restock")}
                     for line in found.lines.all() if int(data.get(f"qty_{line.sku}") or 0)])),
         }
-        if action not in calls or not roles.has_role(request.user, *calls[action][1]):
+        if action not in calls or not roles.can(request.user, calls[action][1]):
             messages.error(request, "You cannot do that.")
         else:
             label, _, call = calls[action]
@@ -269,8 +255,8 @@ class ReturnRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             extra_context.update(
                 return_status=found.status, carriers=carriers.enabled(), levels=SERVICE_LEVELS,
                 return_lines=list(found.lines.all()),
-                can_decide=roles.has_role(request.user, roles.SUPPORT),
-                can_receive=roles.has_role(request.user, *SHIPPERS),
+                can_decide=roles.can(request.user, "shipping.decide_return"),
+                can_receive=roles.can(request.user, "shipping.receive_return"),
                 approve_url=reverse("admin:shipping_returnrequest_approve", args=[found.pk]),
                 reject_url=reverse("admin:shipping_returnrequest_reject", args=[found.pk]),
                 receive_url=reverse("admin:shipping_returnrequest_receive", args=[found.pk]))

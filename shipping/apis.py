@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from commerce.accounts import roles
 from commerce.api.pagination import DefaultPagination
-from commerce.api.permissions import IsInventoryStaff, IsStaff, IsSupportStaff
+from commerce.api.permissions import HasPermission
 from commerce.core.errors import NotFound
 from orders import selectors as order_selectors
 from shipping import carriers, selectors, services, tracking
@@ -24,11 +24,13 @@ from shipping.models import ShipmentStatus
 TAGS = ["shipping"]
 _NAMESPACE = uuid.UUID("0f5e8d3c-2b1a-4c9d-8e7f-6a5b4c3d2e1f")
 PDF = {(200, "application/pdf"): OpenApiTypes.BINARY}
-IsShippingStaff = IsSupportStaff | IsInventoryStaff
+CAN_VIEW = HasPermission("shipping.view_shipment")
+CAN_CREATE = HasPermission("shipping.create_shipment")
 
 
 def is_staff(request) -> bool:
-    return roles.has_role(request.user, *roles.ALL)
+    """Staff who may read any order (others see only their own)."""
+    return roles.can(request.user, "orders.view_orderview")
 
 
 def owned_order(request, order_id):
@@ -126,7 +128,7 @@ class OrderTrackingApi(APIView):
 
 
 class ShipmentCreateApi(APIView):
-    permission_classes = [IsShippingStaff]
+    permission_classes = [CAN_CREATE]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -170,12 +172,12 @@ class OrderShipmentsApi(OrderTrackingApi, ShipmentCreateApi):
     """GET: OrderTrackingApi (owner or staff); POST: ShipmentCreateApi (staff)."""
 
     def get_permissions(self):
-        return [IsShippingStaff() if self.request.method == "POST" else IsAuthenticated()]
+        return [CAN_CREATE if self.request.method == "POST" else IsAuthenticated()]
 
 
 # --- staff: shipments ------------------------------------------------------------------
 class ShipmentListApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [CAN_VIEW]
 
     class FilterSerializer(serializers.Serializer):
         class Meta:
@@ -195,7 +197,7 @@ class ShipmentListApi(APIView):
 
 
 class ShipmentDetailApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [CAN_VIEW]
 
     @extend_schema(tags=TAGS, responses={200: ShipmentStaffOutput})
     def get(self, request, shipment_id):
@@ -203,7 +205,7 @@ class ShipmentDetailApi(APIView):
 
 
 class ShipmentLabelApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [CAN_VIEW]
 
     @extend_schema(tags=TAGS, responses=PDF)
     def get(self, request, shipment_id):
@@ -213,7 +215,7 @@ class ShipmentLabelApi(APIView):
 
 
 class ShipmentPurchaseLabelApi(APIView):
-    permission_classes = [IsShippingStaff]
+    permission_classes = [CAN_CREATE]
 
     @extend_schema(tags=TAGS, request=None, responses={200: ShipmentStaffOutput})
     def post(self, request, shipment_id):
@@ -224,7 +226,7 @@ class ShipmentPurchaseLabelApi(APIView):
 
 
 class ShipmentVoidApi(APIView):
-    permission_classes = [IsShippingStaff]
+    permission_classes = [HasPermission("shipping.void_shipment")]
 
     class InputSerializer(serializers.Serializer):
         class Meta:

@@ -69,6 +69,8 @@ class Shipment(models.Model):
     class Meta:
         db_table = "shipping_shipments"
         ordering = ["-created_at", "shipment_id"]
+        permissions = [("create_shipment", "Can create shipments and buy their labels"),
+                       ("void_shipment", "Can void shipment labels")]
         indexes = [
             models.Index(fields=["carrier", "tracking_number"], name="shipments_tracking_idx"),
             models.Index(fields=["status", "updated_at"], name="shipments_status_idx"),
@@ -143,6 +145,8 @@ class ReturnRequest(models.Model):
         db_table = "shipping_returns"
         verbose_name = "return"
         ordering = ["-requested_at", "return_id"]
+        permissions = [("decide_return", "Can approve or reject returns"),
+                       ("receive_return", "Can receive returned parcels")]
         indexes = [models.Index(fields=["status", "requested_at"], name="returns_queue_idx")]
 
     def __str__(self) -> str:

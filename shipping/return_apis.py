@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 
 from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination
-from commerce.api.permissions import IsStaff, IsSupportStaff
+from commerce.api.permissions import HasPermission
 from shipping import returns, selectors
-from shipping.apis import PDF, IsShippingStaff, owned_order, paginated, pdf_response
+from shipping.apis import PDF, owned_order, paginated, pdf_response
 from shipping.models import ReturnStatus
 
 TAGS = ["returns"]
@@ -111,7 +111,7 @@ class OrderReturnLabelApi(APIView):
 
 # --- staff: the returns queue --------------------------------------------------------------
 class ReturnQueueApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [HasPermission("shipping.view_returnrequest")]
 
     class FilterSerializer(serializers.Serializer):
         class Meta:
@@ -129,7 +129,7 @@ class ReturnQueueApi(APIView):
 
 
 class ReturnDetailApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [HasPermission("shipping.view_returnrequest")]
 
     @extend_schema(tags=TAGS, responses={200: ReturnOutput})
     def get(self, request, return_id):
@@ -137,7 +137,7 @@ class ReturnDetailApi(APIView):
 
 
 class ReturnApproveApi(APIView):
-    permission_classes = [IsSupportStaff]
+    permission_classes = [HasPermission("shipping.decide_return")]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -157,7 +157,7 @@ class ReturnApproveApi(APIView):
 
 
 class ReturnRejectApi(APIView):
-    permission_classes = [IsSupportStaff]
+    permission_classes = [HasPermission("shipping.decide_return")]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -174,7 +174,7 @@ class ReturnRejectApi(APIView):
 
 
 class ReturnReceiveApi(APIView):
-    permission_classes = [IsShippingStaff]
+    permission_classes = [HasPermission("shipping.receive_return")]
 
     class InputSerializer(serializers.Serializer):
         class Meta:

@@ -5,12 +5,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from commerce.accounts.services import user_register
+from commerce.accounts import roles
+from commerce.accounts.services import token_revoke, user_register
+from commerce.api import throttles
 
 
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [throttles.RegisterIpThrottle, throttles.RegisterAccountThrottle]
 
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField(max_length=254)
@@ -31,17 +34,45 @@ class RegisterApi(APIView):
 
 
 class TokenObtainApi(TokenObtainPairView):
-    """`email` + `password` → `access` + `refresh`."""
+    """`email` (any letter case) + `password` → `access` + `refresh`. Throttled per IP and
+    per account (429 `throttled`, Retry-After)."""
 
     authentication_classes: list = []
+    throttle_classes = [throttles.TokenIpThrottle, throttles.TokenAccountThrottle]
 
 
 class TokenRefreshApi(TokenRefreshView):
+    """`refresh` → a new `access` and a new `refresh`; the old refresh token is revoked
+    (rotation), so a stolen one stops working once its owner refreshes."""
+
     authentication_classes: list = []
+    throttle_classes = [throttles.RefreshIpThrottle, throttles.RefreshAccountThrottle]
+
+
+class LogoutApi(APIView):
+    """Revoke a refresh token (it can no longer be refreshed; access tokens already issued
+    expire on their own within JWT_ACCESS_MINUTES). Repeating it is harmless."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LogoutInput"
+
+        refresh = serializers.CharField(max_length=4096)
+
+    @extend_schema(request=InputSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token_revoke(refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):
-    """Who the bearer of this token is, and which staff roles they hold."""
+    """Who the bearer of this token is, which staff roles they hold and the permissions
+    those give ("app_label.codename", what the API and the admin check)."""
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
@@ -49,6 +80,7 @@ class MeApi(APIView):
         full_name = serializers.CharField()
         is_staff = serializers.BooleanField()
         roles = serializers.ListField(child=serializers.CharField())
+        permissions = serializers.ListField(child=serializers.CharField())
 
     @extend_schema(responses={200: OutputSerializer}, tags=["auth"])
     def get(self, request):
@@ -57,5 +89,6 @@ class MeApi(APIView):
             "id": user.id, "email": user.email, "full_name": user.full_name,
             "is_staff": user.is_staff,
             "roles": sorted(user.groups.values_list("name", flat=True)) if user.is_staff else [],
+            "permissions": sorted(user.get_all_permissions()) if roles.can(user) else [],
         }
         return Response(self.OutputSerializer(data).data)

@@ -2,16 +2,26 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+def normalize_email(email: str) -> str:
+    """Emails are matched case-insensitively: stored and looked up lower-cased."""
+    return (email or "").strip().lower()
 
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    def get_by_natural_key(self, username):
+        # login (ModelBackend) asks this: `Mixed@Example.COM` finds `mixed@example.com`
+        return self.get(email=normalize_email(username))
+
     def create_user(self, email: str, password: str | None = None, **extra):
         if not email:
             raise ValueError("email is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -41,6 +51,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         db_table = "users"
         ordering = ["email"]
+        constraints = [
+            # one account per address, whatever the letter case (admin-made users included)
+            models.UniqueConstraint(Lower("email"), name="users_email_ci_uniq"),
+        ]
+
+    def clean(self):
+        super().clean()
+        self.email = normalize_email(self.email)
 
     def __str__(self) -> str:
         return self.email

@@ -3,7 +3,10 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
 
+from commerce.accounts.models import normalize_email
 from commerce.core.errors import DomainError, ErrorCode, ValidationFailed
 
 
@@ -15,7 +18,7 @@ class EmailTaken(DomainError):
 
 def user_register(*, email: str, password: str, full_name: str = ""):
     User = get_user_model()
-    email = User.objects.normalize_email(email).lower()
+    email = normalize_email(email)
     try:
         validate_password(password, user=User(email=email))
     except DjangoValidationError as exc:
@@ -27,11 +30,31 @@ def user_register(*, email: str, password: str, full_name: str = ""):
         raise EmailTaken(details={"email": [EmailTaken.default_message]}) from exc
 
 
+class _RefreshToken(RefreshToken):
+    def check_blacklist(self):
+        pass  # revoking a revoked token again is a no-op, not an error
+
+
+def token_revoke(*, refresh: str) -> None:
+    """Blacklist a genuine, unexpired refresh token (TokenError otherwise: 401)."""
+    _RefreshToken(refresh).blacklist()
+
+
+def tokens_purge_expired() -> int:
+    """Forget refresh tokens past their expiry (the blacklist needs them no longer).
+    Returns how many went. Idempotent (beat: accounts.purge_expired_tokens)."""
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
 def staff_create(*, email: str, password: str, roles: tuple[str, ...] = ()):
     """Create (or update) a staff user in the given groups; used by seeding and tests."""
     User = get_user_model()
     with transaction.atomic():
-        user, _ = User.objects.get_or_create(email=email.lower(), defaults={"is_staff": True})
+        user, _ = User.objects.get_or_create(email=normalize_email(email),
+                                             defaults={"is_staff": True})
         user.is_staff = True
         user.set_password(password)
         user.save()

@@ -5,14 +5,17 @@
 Domain errors carry their own code and status; DRF and Django errors are mapped here."""
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from commerce.core import outages
 from commerce.core.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -35,12 +38,27 @@ def envelope(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": str(code), "message": message, "details": details or {}}}
 
 
+def unavailable_body(service: str) -> dict:
+    return envelope(ErrorCode.SERVICE_UNAVAILABLE,
+                    "A backing service is unavailable; retry later.", {"service": service})
+
+
+def too_large_body() -> dict:
+    return envelope(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is too large.")
+
+
 def exception_handler(exc, context):
+    service = outages.unavailable_service(exc)
+    if service is not None:
+        logger.warning("answering 503: %s unavailable (%s)", service, exc.__class__.__name__)
+        return Response(unavailable_body(service), status=503,
+                        headers={"Retry-After": str(outages.retry_after_seconds())})
+    if isinstance(exc, RequestDataTooBig):
+        return Response(too_large_body(), status=413)
     if isinstance(exc, DomainError):
-        response = Response(envelope(exc.code, exc.message, exc.details),
-                            status=exc.http_status)
-        if exc.http_status == 503:  # a dependency is down: tell clients when to retry
-            response["Retry-After"] = str(getattr(exc, "retry_after", 5))
+        response = Response(envelope(exc.code, exc.message, exc.details), status=exc.http_status)
+        if exc.http_status == 503:
+            response["Retry-After"] = str(outages.retry_after_seconds())
         return response
     if isinstance(exc, TokenError):
         exc = InvalidToken(exc.args[0] if exc.args else None)
@@ -59,6 +77,11 @@ def exception_handler(exc, context):
     if isinstance(exc, drf.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = "The request is invalid."
+    elif isinstance(exc, drf.Throttled):
+        # Retry-After is also a header (set by DRF); clients reading only the body see it too.
+        wait = math.ceil(exc.wait) if exc.wait is not None else None
+        details = {"retry_after": wait} if wait is not None else {}
+        message = "Too many requests; retry later."
     else:
         details = {}
         message = str(exc.detail) if hasattr(exc, "detail") else str(exc)

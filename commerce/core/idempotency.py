@@ -1,18 +1,23 @@
 """Idempotency-Key semantics (Stripe's): same key + same body → the original response;
 same key + different body → 422; concurrent duplicates wait for the first and replay it.
+A key is remembered for settings.IDEMPOTENCY_KEY_TTL_HOURS (Stripe: 24 h); after that the
+same key is a new request, and the beat task purges the record.
 
 The work, its outcome and the record are one transaction, serialised per key by a
 transaction-level advisory lock, so a crash never leaves a key pointing at nothing and two
 concurrent duplicates never both run."""
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 
 from commerce.core.errors import DomainError, ErrorCode, ValidationFailed
 from commerce.core.models import IdempotencyRecord
@@ -52,6 +57,9 @@ def run_idempotent(
     with transaction.atomic():
         _lock(scope, owner, key)
         record = IdempotencyRecord.objects.filter(scope=scope, owner=owner, key=key).first()
+        if record is not None and record.created_at < _window_start():
+            record.delete()  # expired, not purged yet: the key starts afresh
+            record = None
         if record is not None:
             if record.request_hash != fingerprint:
                 raise IdempotencyKeyReused(details={"Idempotency-Key": key})
@@ -62,6 +70,24 @@ def run_idempotent(
             response_status=status, response_body=body,
         )
     return IdempotentResult(status, body, False)
+
+
+def _window_start(now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+def idempotency_records_purge(*, now: dt.datetime | None = None, batch: int = 5000) -> int:
+    """Delete records older than the window, `batch` rows per transaction (short locks).
+    Returns how many went. Idempotent (beat: core.purge_idempotency_records)."""
+    cutoff = _window_start(now)
+    total = 0
+    while True:
+        ids = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+                   .order_by("created_at").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        deleted, _ = IdempotencyRecord.objects.filter(pk__in=ids).delete()
+        total += deleted
 
 
 def _lock(scope: str, owner: str, key: str) -> None:

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",  # logout and refresh rotation revoke tokens
     "drf_spectacular",
     "django_fsm",
     # shared kernel
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "commerce.core.middleware.CorrelationIdMiddleware",
+    # JSON envelope for every error under /api/, 503 for outages anywhere (commerce/api).
+    "commerce.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin CSS/JS under gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,7 +162,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["commerce.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "commerce.api.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
@@ -167,6 +170,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "commerce.api.schema.CommerceAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
+    # How many reverse proxies append to X-Forwarded-For; the client IP that throttles key on
+    # is read that many hops from the right (0: the socket peer, nothing spoofable).
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 
 # Tokens are ours (HS256 with SECRET_KEY) unless an external identity provider is set:
@@ -183,6 +189,19 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
+    # A refresh hands out a new refresh token and revokes the old one (token_blacklist);
+    # logout (POST auth/logout/) revokes one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+}
+
+# Brute-force limits on the credential endpoints, per client IP and per account
+# (commerce/api/throttles.py). DRF rate syntax: <count>/<second|minute|hour|day>.
+AUTH_THROTTLE_RATES = {
+    "token_ip": "30/minute", "token_account": "10/hour",
+    "refresh_ip": "60/minute", "refresh_account": "30/minute",
+    "register_ip": "20/hour", "register_account": "5/hour",
+    **env.dict("AUTH_THROTTLE_RATES", default={}),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -197,6 +216,15 @@ SPECTACULAR_SETTINGS = {
         "ReturnStatusEnum": "shipping.models.ReturnStatus",
     },
 }
+
+# --- Hostile input and outages (commerce/api/middleware.py, commerce/core/outages.py) ----
+# Longer URLs answer 414 in the envelope; gunicorn's own limit (deploy/gunicorn.conf.py) is
+# set above this, so our app is the one answering.
+MAX_URL_LENGTH = env.int("MAX_URL_LENGTH", default=4096)
+# Bodies above this answer 413 `payload_too_large` (Django's default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Retry-After (seconds) on 503 `service_unavailable` while PostgreSQL or Redis is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 
 # --- Logging: structured JSON with the correlation id ----------------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -220,6 +248,8 @@ LOGGING = {
 }
 
 # --- Domain settings (each documented in README "Configuration") ------------------------
+# How long an Idempotency-Key is remembered (then purged by beat).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # inventory: how long a reservation holds stock before the beat task releases it.
 RESERVATION_TTL_SECONDS = env.int("RESERVATION_TTL_SECONDS", default=900)
 # cart

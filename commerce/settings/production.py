@@ -1,13 +1,30 @@
-"""Production: no defaults for secrets; refuses to start without them."""
+"""Production: no defaults for secrets; refuses to start without them. Served behind a
+TLS-terminating proxy (load balancer, ingress) that sets X-Forwarded-Proto and appends the
+client address to X-Forwarded-For. `manage.py check --deploy` is clean (tested)."""
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import REST_FRAMEWORK, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # required: raises ImproperlyConfigured if missing
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 PAYMENT_API_KEY = env("PAYMENT_API_KEY")  # required: the processor's live or test secret key
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# TLS ends at the proxy: trust its X-Forwarded-Proto, redirect plain HTTP to HTTPS (except
+# the probes and the metrics scrape, which stay inside the cluster), and tell browsers to
+# use HTTPS only (HSTS).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# The proxy appends one X-Forwarded-For hop: throttles key on the address it saw.
+REST_FRAMEWORK = {**REST_FRAMEWORK,
+                  "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=1)}

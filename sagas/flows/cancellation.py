@@ -128,7 +128,7 @@ def restore_stock(ctx: SagaContext):
     if status in SHIPPED_ANY:
         inventory_services.reservation_restock(order_id=order_id, reason=reason)
         return {"stock": "restocked"}
-    inventory_services.reservation_release(order_id=order_id, reason=reason)
+    inventory_services.reservation_release(order_id=order_id, reason=reason, order_ending=True)
     return {"stock": "released"}
 
 

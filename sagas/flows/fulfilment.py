@@ -49,7 +49,8 @@ def release_reservation(ctx: SagaContext):
         return {"released": False}  # never reserved (e.g. insufficient stock)
     failure = ctx.get("failure") or {}
     inventory_services.reservation_release(
-        order_id=_order_id(ctx), reason=f"order fulfilment failed: {failure.get('code')}")
+        order_id=_order_id(ctx), reason=f"order fulfilment failed: {failure.get('code')}",
+        order_ending=True)
     return {"released": True}
 
 

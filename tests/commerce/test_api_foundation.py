@@ -43,7 +43,7 @@ def test_register_then_token_then_refresh_then_authenticated_request(api):
     me = api.get("/api/v1/auth/me/")
     assert me.status_code == 200
     assert me.json() == {"id": user_id, "email": "new@example.com",
-                         "full_name": "", "is_staff": False, "roles": []}
+                         "full_name": "", "is_staff": False, "roles": [], "permissions": []}
     api.credentials()
     r = api.post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
     assert r.status_code == 200 and "access" in r.json()

@@ -62,3 +62,34 @@ def test_concurrent_duplicates_run_the_work_once():
     assert len(calls) == 1
     assert sorted(r.replayed for r in results) == [False] + [True] * 7
     assert {r.body["n"] for r in results} == {1}
+
+
+@pytest.mark.django_db
+def test_records_are_purged_after_their_window_and_the_key_starts_afresh(settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from commerce.core.tasks import purge_idempotency_records
+
+    # given one record inside the 24 h window and two past it
+    for key in ("old-1", "old-2", "fresh"):
+        run_idempotent(scope="s", owner="u1", key=key, payload={}, work=lambda: (201, {}))
+    IdempotencyRecord.objects.filter(key__startswith="old").update(
+        created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS,
+                                                 seconds=1))
+    # when the key of an expired record comes back before the purge, then it is a new request
+    again = run_idempotent(scope="s", owner="u1", key="old-1", payload={"other": 1},
+                           work=lambda: (201, {"second": True}))
+    assert (again.replayed, again.body) == (False, {"second": True})
+    # when the beat task purges, then only the expired record goes, and a rerun is a no-op
+    assert purge_idempotency_records() == 1
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh", "old-1"]
+    assert purge_idempotency_records() == 0
+
+
+def test_beat_schedules_the_purges():
+    from commerce.celery import app
+
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"core.purge_idempotency_records", "accounts.purge_expired_tokens"} <= tasks

@@ -224,6 +224,26 @@ def test_reservation_api_flow(inv_api):
     assert inv_api.get(RESERVATIONS, {"status": "bogus"}).status_code == 400
 
 
+def test_staff_cannot_release_the_confirmed_reservation_of_a_paid_order(inv_api):
+    # given the last unit, reserved and confirmed for a paid order
+    make_item(sku="PAID-1", quantity=1)
+    paid_order = str(uuid.uuid4())
+    rid = inv_api.post(RESERVATIONS, {"order_id": paid_order, "lines": [
+        {"sku": "PAID-1", "quantity": 1}]}, format="json").json()["id"]
+    inv_api.post(f"{RESERVATIONS}{rid}/confirm/")
+    before = write_counts()
+    # when inventory staff release it by hand
+    r = inv_api.post(f"{RESERVATIONS}{rid}/release/", {"reason": "oops"}, format="json")
+    # then it is refused and the unit stays held
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "invalid_reservation_state")
+    assert r.json()["error"]["details"] == {"status": "confirmed", "order_id": paid_order}
+    assert write_counts() == before and levels("PAID-1") == (1, 1, 0)
+    # so no second order can take the same unit
+    r = inv_api.post(RESERVATIONS, {"order_id": str(uuid.uuid4()), "lines": [
+        {"sku": "PAID-1", "quantity": 1}]}, format="json")
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "insufficient_stock")
+
+
 def test_reserve_insufficient_stock_is_409_naming_short_lines(inv_api):
     make_item(sku="S-1", quantity=1)
     make_item(sku="S-2", quantity=5)

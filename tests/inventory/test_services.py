@@ -127,10 +127,11 @@ def test_repeated_lifecycle_commands_are_no_ops():
     # when confirm runs again, then nothing is recorded
     assert services.reservation_confirm(order_id=order_id).status == "confirmed"
     assert Event.objects.count() == events_before
-    # release twice: the second is a no-op
-    services.reservation_release(order_id=order_id, reason="payment failed")
+    # release twice (as the failing order's saga does): the second is a no-op
+    services.reservation_release(order_id=order_id, reason="payment failed", order_ending=True)
     events_after_release = Event.objects.count()
-    again = services.reservation_release(order_id=order_id, reason="payment failed")
+    again = services.reservation_release(order_id=order_id, reason="payment failed",
+                                         order_ending=True)
     assert again.status == "released"
     assert again.reason == "payment failed"
     assert Event.objects.count() == events_after_release
@@ -149,6 +150,32 @@ def test_release_after_fulfil_is_refused_and_changes_nothing():
     assert exc.value.details["status"] == "fulfilled"
     assert write_counts() == before
     assert levels("RAF") == (3, 0, 3)
+
+
+def test_a_confirmed_reservation_is_released_only_by_its_order_ending():
+    # given a confirmed reservation (the order is paid)
+    make_item(sku="CONF", quantity=1)
+    order_id = uuid.uuid4()
+    services.stock_reserve(order_id=order_id, lines=[{"sku": "CONF", "quantity": 1}])
+    services.reservation_confirm(order_id=order_id)
+    before = write_counts()
+    # when anyone but the order's cancellation or failure releases it, then it is refused
+    with pytest.raises(InvalidReservationState) as exc:
+        services.reservation_release(order_id=order_id, reason="by hand")
+    assert (exc.value.code, exc.value.http_status) == ("invalid_reservation_state", 409)
+    assert exc.value.details == {"status": "confirmed", "order_id": str(order_id)}
+    assert write_counts() == before and levels("CONF") == (1, 1, 0)
+    # and the order ending releases it
+    assert services.reservation_release(order_id=order_id, reason="order cancelled",
+                                        order_ending=True).status == "released"
+    assert levels("CONF") == (1, 0, 1)
+
+
+def test_an_unconfirmed_reservation_may_still_be_released_by_hand():
+    make_item(sku="UNCONF", quantity=1)
+    order_id = uuid.uuid4()
+    services.stock_reserve(order_id=order_id, lines=[{"sku": "UNCONF", "quantity": 1}])
+    assert services.reservation_release(order_id=order_id, reason="x").status == "released"
 
 
 @pytest.mark.parametrize(("setup", "command"), [

@@ -14,6 +14,15 @@ from tests.inventory.helpers import levels
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_orders(monkeypatch):
+    """These reservations are inventory's alone (no orders behind them); the order check
+    is tested in tests/orders/test_stock_check.py."""
+    from inventory import owners
+
+    monkeypatch.setattr(owners, "_owners", None)
+
+
 def _history():
     """A bit of everything: receipts, adjustments, reservations in every state."""
     make_item(sku="V-1", quantity=20)
