@@ -141,7 +141,7 @@ class ShipmentCreateApi(APIView):
             sku = serializers.CharField(max_length=64)
             quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
-        lines = LineSerializer(many=True, required=False, allow_null=True, default=None,
+        lines = LineSerializer(many=True, required=False, allow_empty=False,
                                help_text="Omit for every unit not shipped yet.")
         carrier = serializers.CharField(max_length=20, required=False, allow_null=True)
         service_level = serializers.CharField(max_length=20, required=False, allow_null=True)

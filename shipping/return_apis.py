@@ -187,7 +187,7 @@ class ReturnReceiveApi(APIView):
             disposition = serializers.ChoiceField(choices=["restock", "write_off"],
                                                   default="restock")
 
-        lines = LineSerializer(many=True, required=False, allow_null=True, default=None,
+        lines = LineSerializer(many=True, required=False, allow_empty=False,
                                help_text="Omit: every unit of the return, restocked.")
 
     @extend_schema(tags=TAGS, request=InputSerializer, responses={200: ReturnOutput})
