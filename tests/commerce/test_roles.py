@@ -110,18 +110,32 @@ def operations(world):
         "inventory.reserve": ("post", "/api/v1/inventory/reservations/", {
             "order_id": str(res_order), "lines": [{"sku": "ROLE-1", "quantity": 1}]}, 201),
         "sagas.list": ("get", "/api/v1/sagas/", None, 200),
+        "shipping.list_shipments": ("get", "/api/v1/shipping/shipments/", None, 200),
+        # a placed order cannot ship yet: allowed callers reach the lifecycle's 409
+        "shipping.create_shipment": ("post", f"/api/v1/orders/{placed}/shipments/",
+                                     {"carrier": "ups"}, 409),
+        "shipping.void_shipment": ("post", f"/api/v1/shipping/shipments/{uuid.uuid4()}/void/",
+                                   {}, 404),
+        "shipping.returns_queue": ("get", "/api/v1/shipping/returns/", None, 200),
+        "shipping.decide_return": ("post",
+                                   f"/api/v1/shipping/returns/{uuid.uuid4()}/approve/", {}, 404),
+        "shipping.receive_return": ("post",
+                                    f"/api/v1/shipping/returns/{uuid.uuid4()}/receive/", {}, 404),
     }
 
 
 ALLOWED = {
     SUPPORT: {"orders.read_any", "orders.list_any", "orders.update_any", "orders.cancel_any",
               "orders.approve_cancellation", "orders.archive", "payments.read_any",
-              "sagas.list"},
+              "sagas.list", "shipping.list_shipments", "shipping.create_shipment",
+              "shipping.void_shipment", "shipping.returns_queue", "shipping.decide_return",
+              "shipping.receive_return"},
     INVENTORY: {"orders.read_any", "orders.list_any", "inventory.create_item",
                 "inventory.update_item", "inventory.receive", "inventory.adjust",
                 "inventory.movements", "inventory.low_stock", "inventory.reorder",
                 "inventory.summary", "inventory.reservations", "inventory.reserve",
-                "sagas.list"},
+                "sagas.list", "shipping.list_shipments", "shipping.create_shipment",
+                "shipping.void_shipment", "shipping.returns_queue", "shipping.receive_return"},
 }
 OPERATION_NAMES = sorted(ALLOWED[SUPPORT] | ALLOWED[INVENTORY])
 
@@ -184,6 +198,8 @@ PAGES = {
     "/admin/inventory/reservation/": {INVENTORY, ADMIN},
     "/admin/inventory/stockmovement/": {INVENTORY, ADMIN},
     "/admin/eventstore/event/": {ADMIN},
+    "/admin/shipping/shipment/": {SUPPORT, INVENTORY, ADMIN},
+    "/admin/shipping/returnrequest/": {SUPPORT, INVENTORY, ADMIN},
     "/admin/accounts/user/": {ADMIN},
 }
 
