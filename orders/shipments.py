@@ -10,8 +10,10 @@ label or a tracking event already recorded is a no-op."""
 import uuid
 from typing import Any
 
-from commerce.core.errors import Conflict, ErrorCode, ValidationFailed
+from commerce.core.errors import ConcurrencyError, Conflict, ErrorCode, ValidationFailed
+from commerce.eventstore.models import Event
 from inventory import services as inventory_services
+from inventory.errors import InvalidReservationState
 from orders import events as ev
 from orders.aggregate import Order
 from orders.fulfilment_state import CANCELLABLE, CANCELLED, DELIVERED, TRACKING_STATUSES
@@ -76,9 +78,16 @@ def create_shipment(order: Order, *, shipment_id: str, counts: dict[str, int], c
     """Record ShipmentCreated (+ OrderShipped or OrderPartiallyShipped) on `order` and take
     the units out of stock (inside the caller's transaction)."""
     order.require("create_shipment")
-    inventory_services.reservation_fulfill_lines(
-        order_id=order.id, lines=[{"sku": s, "quantity": n} for s, n in counts.items()],
-        reference=fulfilment_reference(shipment_id))
+    try:
+        inventory_services.reservation_fulfill_lines(
+            order_id=order.id, lines=[{"sku": s, "quantity": n} for s, n in counts.items()],
+            reference=fulfilment_reference(shipment_id))
+    except InvalidReservationState:
+        # We waited on the reservation's lock for a concurrent shipment of this order that
+        # took these units: decide again on the order as it is now (the caller retries).
+        if Event.objects.filter(aggregate_id=order.id, version__gt=order.version).exists():
+            raise ConcurrencyError(details={"order_id": str(order.id)}) from None
+        raise
     order.record(ev.SHIPMENT_CREATED, {
         "shipment_id": shipment_id, "carrier": carrier, "service_level": service_level,
         "service_code": service_code, "tracking_number": tracking_number,

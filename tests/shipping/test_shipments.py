@@ -260,3 +260,26 @@ def test_a_shipment_recorded_before_split_shipments_replays_as_the_whole_order(
     out = io.StringIO()
     call_command("replay_events", "--verify", "--aggregate-type", "Order", stdout=out)
     assert "0 differences" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_shipping_the_rest_at_once_make_one_shipment(carrier_sim, confirmed_order,
+                                                               three_items):
+    from orders.errors import InvalidTransition
+    from tests.concurrency import run_together
+
+    order = confirmed_order()
+    # when two people create a shipment of everything left at the same instant
+    results = run_together(
+        lambda: services.shipment_create(order_id=order.order_id, carrier="fedex"),
+        lambda: services.shipment_create(order_id=order.order_id, carrier="ups"))
+    # then exactly one shipment holds the units; the other re-decided on the shipped order
+    # and was refused (409 invalid_transition), having moved no stock and bought no label
+    made = [r for r in results if isinstance(r, Shipment)]
+    refused = [r for r in results if isinstance(r, InvalidTransition)]
+    assert (len(made), len(refused)) == (1, 1), results
+    assert Shipment.objects.count() == 1
+    assert [levels(i.sku) for i in three_items] == [(48, 0, 48), (47, 0, 47), (46, 0, 46)]
+    assert order_events(order.order_id, "ShipmentCreated") == ["ShipmentCreated"]
+    assert len(carrier_sim.state.shipments) == 1
+    assert stock_drift() == []
