@@ -7,8 +7,11 @@ from celery import Celery, signals
 from prometheus_client import multiprocess
 
 from commerce.core import context
+from commerce.core.broker import guard_redis_transport
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings.local")
+
+guard_redis_transport()  # a broker restart must not kill workers (commerce/core/broker.py)
 
 app = Celery("commerce")
 app.config_from_object("django.conf:settings", namespace="CELERY")

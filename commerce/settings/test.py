@@ -18,8 +18,8 @@ EVENTS_STREAM_KEY = "commerce-test:events"
 
 # A retried saga step is due again at once, so eager tests run it within the same run;
 # tests of the backoff itself set these explicitly.
-SAGA_RETRY_BACKOFF_SECONDS = 0.0
-SAGA_RETRY_BACKOFF_MAX_SECONDS = 0.0
+SAGA_RETRY_BACKOFF_SECONDS = env.float("SAGA_RETRY_BACKOFF_SECONDS", default=0.0)
+SAGA_RETRY_BACKOFF_MAX_SECONDS = env.float("SAGA_RETRY_BACKOFF_MAX_SECONDS", default=0.0)
 
 # Unit tests run tasks in-process; integration tests start a real worker (tests/integration).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
