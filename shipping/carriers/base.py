@@ -7,6 +7,7 @@ something carries our idempotency key in the form the carrier takes it, so a ret
 a timeout gets the same parcel and label back."""
 
 import abc
+import functools
 import threading
 import time
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from typing import Any
 from django.conf import settings
 
 from commerce.core.errors import DomainError, ErrorCode
-from commerce.core.http import ExternalRefused, HttpService
+from commerce.core.http import ExternalRefused, ExternalUnavailable, HttpService
 
 # Our service levels, cheapest first; each carrier maps its own products onto them.
 SERVICE_LEVELS = ("economy", "standard", "express", "overnight")
@@ -109,6 +110,27 @@ class TrackingUpdate:
         """Identity of the scan: the same scan pushed twice (or polled after being pushed)
         is recorded once."""
         return f"{self.code}@{self.occurred_at.isoformat()}"
+
+
+def carrier_answer(operation: str):
+    """An answer we cannot read (a field missing, a wrong type) is the carrier failing, not
+    us: ExternalUnavailable (503; label purchases stay pending and are retried with the
+    same key), never a 500."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def call(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except (KeyError, IndexError, ValueError, TypeError, AttributeError,
+                    StopIteration) as exc:
+                raise ExternalUnavailable(
+                    f"{self.name} answered {operation} in a shape we cannot read.",
+                    details={"service": self.code, "operation": operation,
+                             "error": type(exc).__name__}) from exc
+        return call
+
+    return wrap
 
 
 class Carrier(HttpService, abc.ABC):

@@ -24,6 +24,7 @@ from shipping.carriers.base import (
     Rate,
     TrackingUpdate,
     WebhookRejected,
+    carrier_answer,
     http_date_days,
 )
 
@@ -58,6 +59,7 @@ class DHLCarrier(Carrier):
         return at.strftime("%Y-%m-%dT%H:%M:%SGMT+00:00")
 
     # --- the interface ------------------------------------------------------------------
+    @carrier_answer("rate")
     def rates(self, *, origin, destination, parcel, currency):
         body = {"customerDetails": {"shipperDetails": _short(origin),
                                     "receiverDetails": _short(destination)},
@@ -84,6 +86,7 @@ class DHLCarrier(Carrier):
                     capabilities.get("estimatedDeliveryDateAndTime"))))
         return rates
 
+    @carrier_answer("ship")
     def create_label(self, *, origin, destination, parcel, service_code, reference,
                      is_return=False):
         body = {"plannedShippingDateAndTime": self._planned(), "pickup": {"isRequested": False},
@@ -110,6 +113,7 @@ class DHLCarrier(Carrier):
                      cost=Decimal(str(charge.get("price", "0"))).quantize(Decimal("0.01")),
                      currency=charge.get("priceCurrency", "USD"))
 
+    @carrier_answer("track")
     def track(self, *, tracking_number):
         answer = self.request("track", "GET", f"/shipments/{tracking_number}/tracking",
                               params={"trackingView": "all-checkpoints",
@@ -128,6 +132,7 @@ class DHLCarrier(Carrier):
                     location=area.get("description", ""), occurred_at=at.astimezone(UTC)))
         return updates
 
+    @carrier_answer("void")
     def void(self, *, tracking_number):
         """Nothing to call: an unused DHL Express label is never billed."""
 

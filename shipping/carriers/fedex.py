@@ -22,6 +22,7 @@ from shipping.carriers.base import (
     Rate,
     TrackingUpdate,
     WebhookRejected,
+    carrier_answer,
     http_date_days,
 )
 
@@ -65,6 +66,7 @@ class FedExCarrier(Carrier):
         return "", str(body)[:300]
 
     # --- the interface ------------------------------------------------------------------
+    @carrier_answer("rate")
     def rates(self, *, origin, destination, parcel, currency):
         body = {"accountNumber": {"value": self.account},
                 "rateRequestControlParameters": {"returnTransitTimes": True},
@@ -92,6 +94,7 @@ class FedExCarrier(Carrier):
                 transit_days=(eta - datetime.now(UTC).date()).days if eta else None))
         return rates
 
+    @carrier_answer("ship")
     def create_label(self, *, origin, destination, parcel, service_code, reference,
                      is_return=False):
         shipment = {
@@ -121,6 +124,7 @@ class FedExCarrier(Carrier):
                      cost=Decimal(str(rating.get("totalNetCharge", "0"))).quantize(
                          Decimal("0.01")), currency=rating.get("currency", "USD"))
 
+    @carrier_answer("track")
     def track(self, *, tracking_number):
         answer = self._api("track", "POST", "/track/v1/trackingnumbers", json={
             "includeDetailedScans": True,
@@ -137,6 +141,7 @@ class FedExCarrier(Carrier):
                             for scan in result.get("scanEvents", [])]
         return updates
 
+    @carrier_answer("void")
     def void(self, *, tracking_number):
         self._api("void", "PUT", "/ship/v1/shipments/cancel", json={
             "accountNumber": {"value": self.account}, "emailShipment": False,

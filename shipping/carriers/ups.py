@@ -22,6 +22,7 @@ from shipping.carriers.base import (
     Rate,
     TrackingUpdate,
     WebhookRejected,
+    carrier_answer,
     http_date_days,
 )
 
@@ -65,6 +66,7 @@ class UPSCarrier(Carrier):
         return "", str(body)[:300]
 
     # --- the interface ------------------------------------------------------------------
+    @carrier_answer("rate")
     def rates(self, *, origin, destination, parcel, currency):
         body = {"RateRequest": {
             "Request": {"TransactionReference": {"CustomerContext": "rate"}},
@@ -90,6 +92,7 @@ class UPSCarrier(Carrier):
                 estimated_delivery=http_date_days(summary.get("Arrival", {}).get("Date"))))
         return rates
 
+    @carrier_answer("ship")
     def create_label(self, *, origin, destination, parcel, service_code, reference,
                      is_return=False):
         shipment = {"Description": "Merchandise", "Shipper": _party(origin, self.account),
@@ -116,6 +119,7 @@ class UPSCarrier(Carrier):
                      cost=Decimal(charges.get("MonetaryValue", "0")).quantize(Decimal("0.01")),
                      currency=charges.get("CurrencyCode", "USD"))
 
+    @carrier_answer("track")
     def track(self, *, tracking_number):
         answer = self._api("track", "GET", f"/api/track/v1/details/{tracking_number}",
                            params={"locale": "en_US", "returnSignature": "false"}).json()
@@ -132,6 +136,7 @@ class UPSCarrier(Carrier):
                         activity.get("gmtTime") or activity["time"]))
         return updates
 
+    @carrier_answer("void")
     def void(self, *, tracking_number):
         self._api("void", "DELETE", f"/api/shipments/{VERSION}/void/cancel/{tracking_number}")
 

@@ -10,7 +10,7 @@ CARRIER_SIM_STEP_SECONDS setting; None: only when POST /_sim/advance asks), and 
 is pushed to `{webhook_url}/{carrier}/` signed the way that carrier signs.
 
 Test hooks: GET /_sim/state, POST /_sim/faults {carrier, operation (token|rate|ship|track|
-void|*), mode (error|timeout|refuse), times, delay, status, code, message}, DELETE
+void|*), mode (error|timeout|garbage|refuse), times, delay, status, code, message}, DELETE
 /_sim/faults, POST /_sim/advance {tracking_number, steps} (answers the events and the signed
 webhook requests it built), POST /_sim/config {...}."""
 

@@ -121,7 +121,8 @@ def take_fault(state: State, carrier: str, operation: str) -> dict[str, Any] | N
 
 async def apply_fault(fault: dict[str, Any] | None, error_response) -> web.Response | None:
     """Play a fault: "timeout" answers late (the client gives up first), "error" 503,
-    "refuse" the carrier's 4xx. `error_response(status, code, message)` shapes the body."""
+    "garbage" a 200 nobody can read, "refuse" the carrier's 4xx.
+    `error_response(status, code, message)` shapes the body."""
     if fault is None:
         return None
     if fault["mode"] == "timeout":
@@ -129,6 +130,8 @@ async def apply_fault(fault: dict[str, Any] | None, error_response) -> web.Respo
         return None  # then answers normally, too late for a client with a short timeout
     if fault["mode"] == "error":
         return error_response(503, "SERVICE.UNAVAILABLE", "The service is unavailable.")
+    if fault["mode"] == "garbage":  # 200 with a body no client can read
+        return web.json_response({"unexpected": True})
     return error_response(fault.get("status", 400), fault.get("code", "REQUEST.REFUSED"),
                           fault.get("message", "The request was refused."))
 

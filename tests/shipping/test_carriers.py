@@ -191,3 +191,12 @@ def test_a_stale_dhl_push_is_refused(carrier_sim, settings):
             headers={"DHL-Timestamp": stale, "DHL-Signature": f"sha256={signature}"}, body=body)
     assert "window" in rejected.value.message
     assert json.loads(body)["shipments"][0]["id"] == bought.tracking_number
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_an_unreadable_answer_is_the_carrier_failing_not_a_crash(carrier_sim, carrier):
+    carrier_sim.fault(carrier=carrier, operation="ship", mode="garbage", times=1)
+    with pytest.raises(ExternalUnavailable) as unavailable:
+        label(carrier)
+    assert unavailable.value.details["operation"] == "ship"
+    assert unavailable.value.http_status == 503
