@@ -44,7 +44,7 @@ def _return_carrier(order_id, carrier: str | None) -> str:
     shipped = Shipment.objects.filter(order_id=order_id, carrier__in=carriers.enabled()) \
         .exclude(status="cancelled").order_by("-created_at").first()
     chosen = order_selectors.order_shipping_option(order_id=order_id) or {}
-    return shipped.carrier if shipped else (chosen.get("carrier") or carriers.enabled()[0])
+    return shipped.carrier if shipped else (chosen.get("carrier") or carriers.default())
 
 
 def return_approve(*, return_id, carrier: str | None = None,

@@ -39,7 +39,7 @@ def choose_service(*, order_id, carrier: str | None, service_level: str | None
     """(carrier, service level, carrier product code): what staff asked for, else what the
     customer chose at checkout, else the first enabled carrier's standard service."""
     chosen = order_selectors.order_shipping_option(order_id=order_id) or {}
-    carrier = (carrier or chosen.get("carrier") or carriers.enabled()[0]).lower()
+    carrier = (carrier or chosen.get("carrier") or carriers.default()).lower()
     level = service_level or (chosen.get("service_level") if chosen.get("carrier") == carrier
                               else None) or "standard"
     if level not in SERVICE_LEVELS:

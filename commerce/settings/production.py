@@ -9,6 +9,17 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # required: raises ImproperlyConfigured if missing
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 PAYMENT_API_KEY = env("PAYMENT_API_KEY")  # required: the processor's live or test secret key
+# Carriers are opt-in here (base defaults point at the simulator): each one listed needs its
+# real API URL and credentials, or the settings refuse to load.
+SHIPPING_CARRIERS = env.list("SHIPPING_CARRIERS", default=[])
+for _carrier in SHIPPING_CARRIERS:
+    _prefix = _carrier.upper()
+    _names = (["API_URL", "ACCOUNT_NUMBER", "WEBHOOK_SECRET", "API_KEY", "API_SECRET"]
+              if _carrier == "dhl" else ["API_URL", "ACCOUNT_NUMBER", "CLIENT_ID",
+                                         "CLIENT_SECRET", "WEBHOOK_CREDENTIAL"
+                                         if _carrier == "ups" else "WEBHOOK_SECRET"])
+    for _name in _names:
+        globals()[f"{_prefix}_{_name}"] = env(f"{_prefix}_{_name}")  # required
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # TLS ends at the proxy: trust its X-Forwarded-Proto, redirect plain HTTP to HTTPS (except

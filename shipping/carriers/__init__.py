@@ -24,6 +24,14 @@ def enabled() -> list[str]:
     return [code for code in settings.SHIPPING_CARRIERS if code in ADAPTERS]
 
 
+def default() -> str:
+    """The first enabled carrier (400 when none is configured)."""
+    if not enabled():
+        raise ValidationFailed("No carrier is configured (SHIPPING_CARRIERS).",
+                               details={"carrier": ["No carrier is enabled."]})
+    return enabled()[0]
+
+
 def get_carrier(code: str) -> Carrier:
     code = (code or "").lower()
     if code not in enabled():

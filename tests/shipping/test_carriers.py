@@ -200,3 +200,24 @@ def test_an_unreadable_answer_is_the_carrier_failing_not_a_crash(carrier_sim, ca
         label(carrier)
     assert unavailable.value.details["operation"] == "ship"
     assert unavailable.value.http_status == 503
+
+
+def test_production_needs_the_credentials_of_each_carrier_it_uses():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "UPS_"))}
+    env.update(DJANGO_SETTINGS_MODULE="commerce.settings.production", DJANGO_SECRET_KEY="x" * 60,
+               DJANGO_ALLOWED_HOSTS="shop.example.com", PAYMENT_API_KEY="sk_test_x",
+               SHIPPING_CARRIERS="ups")
+    root = Path(__file__).resolve().parents[2]
+    missing = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode != 0 and "UPS_API_URL" in missing.stderr
+    env.update(UPS_API_URL="https://onlinetools.ups.com", UPS_ACCOUNT_NUMBER="A1",
+               UPS_CLIENT_ID="id", UPS_CLIENT_SECRET="s", UPS_WEBHOOK_CREDENTIAL="c")
+    given = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert given.returncode == 0, given.stderr
