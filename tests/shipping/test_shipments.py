@@ -88,13 +88,18 @@ def test_split_shipment_in_two_parcels_tracked_to_delivered(
     assert "0 differences" in out.getvalue()
 
 
-def test_a_webhook_with_a_bad_signature_records_nothing(carrier_sim, confirmed_order, shipper,
-                                                        api):
+FORGED = {"fedex": {"fdx-signature": "Zm9yZ2Vk"}, "ups": {"credential": "guessed"},
+          "dhl": {"DHL-Signature": "sha256=" + "0" * 64}}
+
+
+@pytest.mark.parametrize("carrier", ["fedex", "ups", "dhl"])
+def test_a_webhook_with_a_bad_signature_records_nothing(carrier_sim, confirmed_order, api,
+                                                        carrier):
     order = confirmed_order()
-    shipment = services.shipment_create(order_id=order.order_id, carrier="fedex")
+    shipment = services.shipment_create(order_id=order.order_id, carrier=carrier)
     [push] = carrier_sim.advance(shipment.tracking_number)
     before = Event.objects.count()
-    forged = {**push, "headers": {**push["headers"], "fdx-signature": "Zm9yZ2Vk"}}
+    forged = {**push, "headers": {**push["headers"], **FORGED[carrier]}}
     r = deliver_webhook(api, forged)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "webhook_signature_invalid"
@@ -104,9 +109,10 @@ def test_a_webhook_with_a_bad_signature_records_nothing(carrier_sim, confirmed_o
     assert api.post("/api/v1/shipping/webhooks/royalmail/", {}, format="json").status_code == 404
 
 
-def test_a_replayed_webhook_records_no_duplicate(carrier_sim, confirmed_order, api):
+@pytest.mark.parametrize("carrier", ["fedex", "ups", "dhl"])
+def test_a_replayed_webhook_records_no_duplicate(carrier_sim, confirmed_order, api, carrier):
     order = confirmed_order()
-    shipment = services.shipment_create(order_id=order.order_id, carrier="ups")
+    shipment = services.shipment_create(order_id=order.order_id, carrier=carrier)
     [push] = carrier_sim.advance(shipment.tracking_number)
     assert deliver_webhook(api, push).json() == {"received": 1, "recorded": 1, "unknown": 0}
     again = deliver_webhook(api, push)
