@@ -289,3 +289,18 @@ def test_two_staff_shipping_the_rest_at_once_make_one_shipment(carrier_sim, conf
     assert order_events(order.order_id, "ShipmentCreated") == ["ShipmentCreated"]
     assert len(carrier_sim.state.shipments) == 1
     assert stock_drift() == []
+
+
+def test_a_signed_but_unreadable_webhook_is_a_400(api, settings):
+    import base64
+    import hashlib
+    import hmac
+
+    body = b'{"not": "a tracking event"}'
+    signature = base64.b64encode(hmac.new(settings.FEDEX_WEBHOOK_SECRET.encode(), body,
+                                          hashlib.sha256).digest()).decode()
+    before = Event.objects.count()
+    r = api.post("/api/v1/shipping/webhooks/fedex/", data=body,
+                 content_type="application/json", headers={"fdx-signature": signature})
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "validation_error")
+    assert Event.objects.count() == before
