@@ -15,7 +15,11 @@ from cart.refs import CartRef, cart_ref_for_token, cart_ref_for_user, cart_ref_n
 from cart.selectors import CartView, cart_get
 from cart.shipping import cart_shipping_options
 from commerce.api.idempotency import idempotent_response
+from commerce.api.schema import errors, idempotent
 from commerce.core.errors import NotFound
+from inventory.validation import SKU_MAX_LENGTH
+from orders.access import caller, order_access_token
+from orders.serializers import AddressSerializer, OrderDetailSerializer
 
 TOKEN_HEADER = "X-Cart-Token"
 _TOKEN_PARAM = OpenApiParameter(TOKEN_HEADER, str, OpenApiParameter.HEADER, required=False,
@@ -77,20 +81,21 @@ class CartApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[_TOKEN_PARAM], responses={200: CartOutputSerializer},
-                   tags=["cart"])
+    @extend_schema(parameters=[_TOKEN_PARAM],
+                   responses={200: CartOutputSerializer, **errors(404, 503)}, tags=["cart"])
     def get(self, request):
         return _cart_response(_cart_ref(request))
 
-    @extend_schema(request=None, responses={201: CartOutputSerializer, 200: CartOutputSerializer},
-                   tags=["cart"])
+    @extend_schema(request=None, responses={201: CartOutputSerializer, 200: CartOutputSerializer,
+                                            **errors(503)}, tags=["cart"])
     def post(self, request):
         if _signed_in(request):
             return _cart_response(cart_ref_for_user(request.user))
         ref = services.cart_guest_create()
         return _cart_response(ref, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[_TOKEN_PARAM], responses={204: None}, tags=["cart"])
+    @extend_schema(parameters=[_TOKEN_PARAM], responses={204: None, **errors(404, 503)},
+                   tags=["cart"])
     def delete(self, request):
         services.cart_clear(cart=_cart_ref(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -106,17 +111,26 @@ class CartItemAddApi(APIView):
         class Meta:
             ref_name = "CartItemAddInput"
 
-        sku = serializers.CharField(max_length=64)
+        sku = serializers.CharField(max_length=SKU_MAX_LENGTH)
         quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
 
-    @extend_schema(parameters=[_TOKEN_PARAM], request=InputSerializer,
-                   responses={201: CartOutputSerializer}, tags=["cart"])
+    @extend_schema(**idempotent(parameters=[_TOKEN_PARAM], request=InputSerializer,
+                                responses={201: CartOutputSerializer, **errors(404, 503)}),
+                   tags=["cart"])
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ref = _cart_ref(request, create_guest=True)
-        services.cart_item_add(cart=ref, **data.validated_data)
-        return _cart_response(ref, status_code=status.HTTP_201_CREATED)
+
+        def work():
+            services.cart_item_add(cart=ref, **data.validated_data)
+            return status.HTTP_201_CREATED, CartOutputSerializer(cart_get(cart=ref)).data
+
+        response = idempotent_response(request, scope="cart.item_add", owner=ref.cart_id,
+                                       payload=request.data, work=work)
+        if ref.token:
+            response[TOKEN_HEADER] = ref.token
+        return response
 
 
 class CartItemApi(APIView):
@@ -131,7 +145,7 @@ class CartItemApi(APIView):
         quantity = serializers.IntegerField(min_value=0, max_value=1_000_000)
 
     @extend_schema(parameters=[_TOKEN_PARAM], request=InputSerializer,
-                   responses={200: CartOutputSerializer}, tags=["cart"])
+                   responses={200: CartOutputSerializer, **errors(404, 503)}, tags=["cart"])
     def patch(self, request, sku: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -139,7 +153,8 @@ class CartItemApi(APIView):
         services.cart_item_set_quantity(cart=ref, sku=sku, **data.validated_data)
         return _cart_response(ref)
 
-    @extend_schema(parameters=[_TOKEN_PARAM], responses={204: None}, tags=["cart"])
+    @extend_schema(parameters=[_TOKEN_PARAM], responses={204: None, **errors(404, 503)},
+                   tags=["cart"])
     def delete(self, request, sku: str):
         services.cart_item_remove(cart=_cart_ref(request), sku=sku)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -147,7 +162,8 @@ class CartItemApi(APIView):
 
 class CartMergeApi(APIView):
     """Merge a guest cart (token in the body or the X-Cart-Token header) into the signed-in
-    customer's cart; the guest cart and its token stop existing."""
+    customer's cart; the guest cart and its token stop existing. Retry-safe: repeating the
+    merge answers the merged cart with the same report."""
 
     permission_classes = [IsAuthenticated]
 
@@ -164,7 +180,8 @@ class CartMergeApi(APIView):
         merged = serializers.ListField(child=serializers.CharField())
         dropped = serializers.ListField(child=serializers.CharField())
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, tags=["cart"])
+    @extend_schema(parameters=[_TOKEN_PARAM], request=InputSerializer,
+                   responses={200: OutputSerializer, **errors(404, 503)}, tags=["cart"])
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -238,58 +255,63 @@ class CartShippingOptionsApi(APIView):
 
 
 class CheckoutApi(APIView):
-    """Turn the signed-in customer's cart into an order (prices from the catalog). Send an
-    `Idempotency-Key` to make retries replay the first answer; without one, resubmitting the
-    same cart still never creates a second order (201 first, then 200 with the same order)."""
+    """Turn the cart into an order (prices from the catalog): a signed-in customer's own
+    cart, or a guest's (`X-Cart-Token`) with an `email`. A guest's answer carries the
+    order's `order_access_token` (the `X-Order-Token` that reads the order without signing
+    in). Send an `Idempotency-Key` to make retries replay the first answer; without one,
+    resubmitting the same cart still never creates a second order (201 first, then 200 with
+    the same order, also after the cart was cleared)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "CartCheckoutInput"
 
-        shipping_address = serializers.DictField()
+        shipping_address = AddressSerializer()
         payment_method = serializers.CharField(max_length=100, required=False, allow_null=True)
+        email = serializers.EmailField(max_length=254, required=False,
+                                       help_text="Guests only (required for them).")
         shipping_quote_id = serializers.UUIDField(
             required=False, allow_null=True,
             help_text="A quote_id from GET /cart/shipping-options/ (its price is charged).")
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(OrderDetailSerializer):
         class Meta:
             ref_name = "CartCheckoutOrder"
 
-        class LineSerializer(serializers.Serializer):
-            class Meta:
-                ref_name = "CartCheckoutOrderLine"
+        order_access_token = serializers.CharField(
+            allow_null=True, help_text="Guests only: reads this order as `X-Order-Token`. "
+                                       "Keep it: it is not shown anywhere else.")
 
-            sku = serializers.CharField()
-            name = serializers.CharField()
-            unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-            quantity = serializers.IntegerField()
-            line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-
-        order_id = serializers.UUIDField()
-        status = serializers.CharField()
-        channel = serializers.CharField()
-        currency = serializers.CharField()
-        subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
-        shipping_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-        total = serializers.DecimalField(source="total_amount", max_digits=14, decimal_places=2)
-        item_count = serializers.IntegerField()
-        lines = LineSerializer(many=True, source="lines.all")
-        created_at = serializers.DateTimeField()
-
-    @extend_schema(request=InputSerializer,
-                   responses={201: OutputSerializer, 200: OutputSerializer}, tags=["cart"])
+    @extend_schema(**idempotent(
+        parameters=[_TOKEN_PARAM], request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer, **errors(404, 409, 503)}),
+        tags=["cart"])
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payload = data.validated_data
+        payload = dict(data.validated_data)
+        payload["shipping_address"] = dict(payload["shipping_address"])
+        signed_in = _signed_in(request)
+        ref = _cart_ref(request)
+        email = payload.pop("email", None)
+        if not signed_in and not email:
+            raise serializers.ValidationError({"email": ["Required for a guest checkout."]})
 
         def work():
-            result = cart_checkout(user=request.user, **payload)
+            if signed_in:
+                result = cart_checkout(user=request.user, cart=ref, **payload)
+            else:
+                result = cart_checkout(cart=ref, guest_email=email, **payload)
+            order = result.order
+            body = self.OutputSerializer(order, context={
+                "caller": caller(request)}).data
+            body["order_access_token"] = None if signed_in else order_access_token(
+                order.order_id)
             code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-            return code, self.OutputSerializer(result.order).data
+            return code, body
 
-        return idempotent_response(request, scope="cart.checkout",
-                                   owner=f"user:{request.user.pk}", payload=payload, work=work)
+        owner = f"user:{request.user.pk}" if signed_in else f"cart:{ref.cart_id}"
+        return idempotent_response(request, scope="cart.checkout", owner=owner,
+                                   payload={**payload, "email": email}, work=work)

@@ -9,7 +9,13 @@ checkout after the cart changed uses a new id, i.e. a new order, as it should.
 
 The cart is deleted only after the order's transaction commits (`on_commit`), and only if it
 still has the checked-out `checkout_id`, so lines added meanwhile are kept. If that delete
-fails (Redis blip), the cart stays; checking out again returns the same order."""
+fails (Redis blip), the cart stays; checking out again returns the same order. The delete
+leaves a checkout receipt (cart/store.py), so a duplicate that arrives after the cart was
+cleared answers the same order too, not `cart_empty`.
+
+A guest checks out their token's cart with an email: the order belongs to the account with
+that email, or to a guest account made for it (which whoever registers with the email
+later takes over: commerce.accounts.services.user_register)."""
 
 import logging
 import uuid
@@ -20,8 +26,9 @@ from django.conf import settings
 from django.db import transaction
 
 from cart import events, store
-from cart.refs import cart_ref_for_user
+from cart.refs import CartRef, cart_ref_for_user
 from cart.selectors import INSUFFICIENT_STOCK, UNAVAILABLE, cart_view_build
+from commerce.accounts.services import guest_customer_get_or_create
 from commerce.core import metrics
 from commerce.core.errors import (
     ConcurrencyError,
@@ -56,15 +63,23 @@ class CheckoutResult:
     created: bool  # False: the order for this cart already existed (duplicate submit)
 
 
-def cart_checkout(*, user, shipping_address: dict, payment_method: str | None = None,
+def cart_checkout(*, shipping_address: dict, payment_method: str | None = None, user=None,
+                  cart: CartRef | None = None, guest_email: str | None = None,
                   shipping_quote_id=None) -> CheckoutResult:
-    """Place an order for the customer's cart at current catalog prices (orders snapshots
-    them), shipped with the option of `shipping_quote_id` (a quote from the cart's shipping
-    options; its price is charged). Refusals (empty cart, unavailable items, invalid
-    address, an expired or foreign quote) leave the cart as is."""
-    ref = cart_ref_for_user(user)
+    """Place an order for the cart at current catalog prices (orders snapshots them): the
+    signed-in `user`'s own cart, or a guest `cart` with `guest_email`, shipped with the option
+    of `shipping_quote_id` (a quote from the cart's shipping options; its price is charged).
+    Refusals (empty cart, unavailable items, invalid address, an expired or foreign quote)
+    leave the cart as is."""
+    ref = cart if cart is not None else cart_ref_for_user(user)
     data = store.read(ref.cart_id)
     if not data.lines:
+        placed = store.checked_out_order(ref.cart_id)
+        if placed is None and not data.exists and ref.must_exist:
+            raise NotFound("Cart not found.")
+        if placed is not None:  # a duplicate of a checkout that already cleared the cart
+            metrics.CHECKOUTS.labels(outcome="duplicate").inc()
+            return CheckoutResult(order=order_get(order_id=placed), created=False)
         metrics.CHECKOUTS.labels(outcome="empty").inc()
         raise CartEmpty()
     view = cart_view_build(cart=ref, data=data)
@@ -77,15 +92,17 @@ def cart_checkout(*, user, shipping_address: dict, payment_method: str | None = 
     order_id = uuid.UUID(data.checkout_id)
     lines = [{"sku": sku, "quantity": qty} for sku, qty in data.lines.items()]
     with transaction.atomic():
+        customer = user if user is not None else guest_customer_get_or_create(
+            email=guest_email)
         try:
             order = order_place(
-                customer_id=user.pk, lines=lines, shipping_address=shipping_address,
+                customer_id=customer.pk, lines=lines, shipping_address=shipping_address,
                 payment_method=payment_method, order_id=order_id, channel="cart",
                 shipping_option=option,
             )
             created = True
         except ConcurrencyError:
-            order = _existing_order(order_id=order_id, customer_id=user.pk)
+            order = _existing_order(order_id=order_id, customer_id=customer.pk)
             created = False
         except DomainError:
             metrics.CHECKOUTS.labels(outcome="refused").inc()
@@ -131,7 +148,7 @@ def _cart_delete_checked_out(cart_id: str, checkout_id: str, order_id: uuid.UUID
         events.cart_event_record(event=events.CHECKED_OUT, cart_id=cart_id,
                                  order_id=str(order_id))
     try:
-        store.delete_if_checkout(cart_id, checkout_id)
+        store.delete_if_checkout(cart_id, checkout_id, str(order_id))
     except (DomainError, redis.exceptions.RedisError) as exc:
         # Redis down: the order exists; a retry returns it and clears the cart then.
         logger.warning("cart not cleared after checkout",

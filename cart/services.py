@@ -114,7 +114,9 @@ class MergeResult:
 
 def cart_merge(*, user, guest_token: str) -> MergeResult:
     """Move a guest cart into the customer's: quantities add (capped per line), lines past
-    the line limit are dropped and reported, and the guest cart (and its token) is gone."""
+    the line limit are dropped and reported, and the guest cart (and its token) is gone.
+    Retry-safe: repeating the merge (same token, same customer) answers the same report and
+    changes nothing."""
     guest = cart_ref_for_token(guest_token)
     target = cart_ref_for_user(user)
     status, created, merged, dropped = store.merge(
@@ -123,6 +125,8 @@ def cart_merge(*, user, guest_token: str) -> MergeResult:
     )
     if status == "missing":
         raise NotFound("Cart not found.")
+    if status == "replayed":
+        return MergeResult(cart=target, merged=merged, dropped=dropped)
     if created:
         events.cart_event_record(event=events.CREATED, cart_id=target.cart_id,
                                  owner=target.owner)

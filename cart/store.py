@@ -12,6 +12,12 @@ Hash layout (key `<prefix>:cart:<cart_id>`):
 
 Every write slides the expiry (EXPIRE) and keeps a sorted set of expiry times for carts that
 hold items; `abandoned_sweep` finds members whose hash has expired (abandoned with items).
+
+Two short-lived receipts make retries safe: a merged guest cart leaves
+`<prefix>:cart-merged:<guest cart id>` (the cart it went into and the merge report), so a
+repeated merge answers the merged cart instead of 404; a checked-out cart leaves
+`<prefix>:cart-checked-out:<cart id>` (the order id), so a duplicate checkout that arrives
+after the cart was cleared answers the same order instead of `cart_empty`.
 Scripts build keys from KEYS[1]/the prefix, so this assumes one Redis node, not a cluster.
 
 Redis connection and timeout errors become `ServiceUnavailable` (503) here, in one place."""
@@ -47,6 +53,18 @@ def stream_key() -> str:
 
 def ttl_seconds() -> int:
     return settings.CART_TTL_DAYS * 86400
+
+
+def merged_key(guest_id: str) -> str:
+    return f"{_prefix()}:cart-merged:{guest_id}"
+
+
+def checked_out_key(cart_id: str) -> str:
+    return f"{_prefix()}:cart-checked-out:{cart_id}"
+
+
+# How long a merge or checkout receipt answers retries.
+RECEIPT_SECONDS = 24 * 3600
 
 
 def redis_guard(func):
@@ -172,12 +190,21 @@ touch()
 return {'ok', created}
 """
 
-# KEYS[3]=guest key; ARGV[6]=guest cart id ARGV[7]=max_lines ARGV[8]=max_qty
-# -> {status, created, merged skus..., '|', dropped skus...}
+# KEYS[3]=guest key KEYS[4]=merge receipt; ARGV[6]=guest cart id ARGV[7]=max_lines
+# ARGV[8]=max_qty ARGV[9]=receipt ttl
+# -> {status, created, merged skus..., '|', dropped skus...}; status 'replayed' answers a
+# merge already done into this cart (from its receipt).
 _MERGE = _PRELUDE + """
-local gkey, gid = KEYS[3], ARGV[6]
+local gkey, gid, rkey = KEYS[3], ARGV[6], KEYS[4]
 local max_lines, max_qty = tonumber(ARGV[7]), tonumber(ARGV[8])
-if redis.call('EXISTS', gkey) == 0 then return {'missing', 0} end
+if redis.call('EXISTS', gkey) == 0 then
+  if redis.call('HGET', rkey, 'into') ~= cart_id then return {'missing', 0} end
+  local out = {'replayed', 0}
+  for _, s in ipairs(cjson.decode(redis.call('HGET', rkey, 'merged'))) do table.insert(out, s) end
+  table.insert(out, '|')
+  for _, s in ipairs(cjson.decode(redis.call('HGET', rkey, 'dropped'))) do table.insert(out, s) end
+  return out
+end
 local created = ensure()
 local merged, dropped = {}, {}
 local g = redis.call('HGETALL', gkey)
@@ -203,6 +230,10 @@ for i = 1, #g, 2 do
 end
 redis.call('DEL', gkey)
 redis.call('ZREM', zkey, gid)
+redis.call('HSET', rkey, 'into', cart_id,
+           'merged', #merged > 0 and cjson.encode(merged) or '[]',
+           'dropped', #dropped > 0 and cjson.encode(dropped) or '[]')
+redis.call('EXPIRE', rkey, tonumber(ARGV[9]))
 touch()
 local out = {'ok', created}
 for _, s in ipairs(merged) do table.insert(out, s) end
@@ -225,8 +256,10 @@ return {redis.call('HGETALL', key), ttl}
 """
 
 # Delete the cart only if it still holds what was checked out (ARGV[2]=checkout id): items
-# added while the order was being placed survive.
+# added while the order was being placed survive. Either way, leave the checkout receipt
+# (KEYS[3] = ARGV[3], the order id, for ARGV[4] seconds).
 _DELETE_IF_CHECKOUT = """
+redis.call('SET', KEYS[3], ARGV[3], 'EX', tonumber(ARGV[4]))
 if redis.call('HGET', KEYS[1], 'checkout_id') ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -309,11 +342,11 @@ def clear(cart_id: str) -> tuple[str, int]:
 def merge(*, guest_id: str, into_id: str, owner: str, max_lines: int,
           max_quantity: int) -> tuple[str, bool, list[str], list[str]]:
     out = _run(
-        _MERGE, [cart_key(into_id), expiries_key(), cart_key(guest_id)],
-        _common(into_id, owner) + [guest_id, max_lines, max_quantity],
+        _MERGE, [cart_key(into_id), expiries_key(), cart_key(guest_id), merged_key(guest_id)],
+        _common(into_id, owner) + [guest_id, max_lines, max_quantity, RECEIPT_SECONDS],
     )
     status = _s(out[0])
-    if status != "ok":
+    if status == "missing":
         return status, False, [], []
     rest = [_s(v) for v in out[2:]]
     cut = rest.index("|")
@@ -321,9 +354,17 @@ def merge(*, guest_id: str, into_id: str, owner: str, max_lines: int,
 
 
 @redis_guard
-def delete_if_checkout(cart_id: str, checkout_id: str) -> bool:
-    return bool(_run(_DELETE_IF_CHECKOUT, [cart_key(cart_id), expiries_key()],
-                     [cart_id, checkout_id]))
+def delete_if_checkout(cart_id: str, checkout_id: str, order_id: str) -> bool:
+    return bool(_run(_DELETE_IF_CHECKOUT,
+                     [cart_key(cart_id), expiries_key(), checked_out_key(cart_id)],
+                     [cart_id, checkout_id, order_id, RECEIPT_SECONDS]))
+
+
+@redis_guard
+def checked_out_order(cart_id: str) -> str | None:
+    """The order id of this cart's latest checkout, while its receipt lasts."""
+    value = redis_client().get(checked_out_key(cart_id))
+    return _s(value) if value is not None else None
 
 
 @redis_guard

@@ -35,6 +35,12 @@ app.conf.beat_schedule = {
     },
     # Forget refresh tokens past their expiry; the logout blacklist needs them no longer.
     "accounts-purge-expired-tokens": {"task": "accounts.purge_expired_tokens", "schedule": 3600.0},
+    # Send notifications and webhooks whose retry time came, or whose task was lost.
+    "notifications-deliveries-due": {"task": "notifications.deliveries_due", "schedule": 10.0},
+    "notifications-webhooks-due": {"task": "notifications.webhooks_due", "schedule": 10.0},
+    "notifications-prune-processed-events": {
+        "task": "notifications.prune_processed_events", "schedule": 3600.0,
+    },
     # Buy labels left pending by a carrier outage or a crash (shipping).
     "shipping-purchase-pending-labels": {
         "task": "shipping.purchase_pending_labels", "schedule": 60.0,

@@ -11,11 +11,23 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from commerce.accounts import roles
-from commerce.core.admin import ReadOnlyAdminMixin
+from commerce.core.admin import (
+    ReadOnlyAdminMixin,
+    actor_email_subquery,
+    actor_emails,
+    compact_id_html,
+)
 from commerce.core.errors import DomainError
 from inventory import services
 from inventory.models import InventoryItem, Reservation, ReservationLine, StockMovement
-from inventory.validation import MAX_QUANTITY, MEASURES, SKU_PATTERN
+from inventory.validation import (
+    MAX_QUANTITY,
+    MEASURES,
+    PRODUCT_ID_MAX_LENGTH,
+    PRODUCT_ID_PATTERN,
+    SKU_MAX_LENGTH,
+    SKU_PATTERN,
+)
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -40,8 +52,8 @@ class InventoryItemForm(forms.ModelForm):
     """Catalog fields live on the Product row; the form shows them beside the stock
     settings and InventoryItemAdmin.save_model hands everything to the services."""
 
-    sku = forms.RegexField(SKU_PATTERN, max_length=64)
-    product_id = forms.UUIDField()
+    sku = forms.RegexField(SKU_PATTERN, max_length=SKU_MAX_LENGTH)
+    product_id = forms.RegexField(PRODUCT_ID_PATTERN, max_length=PRODUCT_ID_MAX_LENGTH)
     name = forms.CharField(max_length=200)
     price = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     currency = forms.RegexField(r"^[A-Z]{3}$", initial="USD")
@@ -124,12 +136,13 @@ class InventoryItemAdmin(admin.ModelAdmin):
     def movement_history(self, obj):
         if not obj.pk:
             return "-"
-        rows = StockMovement.objects.filter(sku=obj.sku).order_by("-position")[:20]
+        rows = list(StockMovement.objects.filter(sku=obj.sku).order_by("-position")[:20])
+        emails = actor_emails(m.actor for m in rows)
         url = reverse("admin:inventory_stockmovement_changelist") + f"?sku={obj.sku}"
         table = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             ((m.created_at.strftime("%Y-%m-%d %H:%M:%S"), m.kind, m.total_delta,
-              m.reserved_delta, m.reason, m.actor or "") for m in rows),
+              m.reserved_delta, m.reason, emails.get(m.actor, "")) for m in rows),
         )
         return format_html(
             '<table><tr><th>when</th><th>kind</th><th>Δ total</th><th>Δ reserved</th>'
@@ -171,7 +184,10 @@ class InventoryItemAdmin(admin.ModelAdmin):
         if "apply" in request.POST and form.is_valid():
             try:
                 for item in items:
-                    services.stock_receive(sku=item.sku, **form.cleaned_data)
+                    received = services.stock_receive(sku=item.sku, **form.cleaned_data)
+                    reason = form.cleaned_data.get("reason") or ""
+                    self.log_change(request, received, f"Received {form.cleaned_data['quantity']}"
+                                                       f" units. {reason}".strip())
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return None
@@ -191,19 +207,38 @@ class ReservationLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "order_id", "status", "expires_at", "reason", "created_at",
-                    "updated_at"]
+    list_display = ["short_id", "short_order_id", "status", "expires_at", "reason",
+                    "created_at", "updated_at"]
     list_filter = ["status"]
     search_fields = ["id", "order_id"]
     inlines = [ReservationLineInline]
     ordering = ["-created_at"]
 
+    @admin.display(description="reservation", ordering="id")
+    def short_id(self, obj):
+        return compact_id_html(obj.id)
+
+    @admin.display(description="order", ordering="order_id")
+    def short_order_id(self, obj):
+        return compact_id_html(obj.order_id)
+
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "sku", "kind", "quantity", "total_delta", "reserved_delta",
-                    "reason", "order_id", "actor"]
+                    "reason", "short_order_id", "actor_email"]
     list_filter = ["kind"]
     search_fields = ["sku", "order_id", "reservation_id", "actor"]
     ordering = ["-position"]
+
+    @admin.display(description="order", ordering="order_id")
+    def short_order_id(self, obj):
+        return compact_id_html(obj.order_id)
+
+    @admin.display(description="actor", ordering="actor")
+    def actor_email(self, obj):
+        return obj.actor_email or obj.actor or "-"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(actor_email=actor_email_subquery())
 

@@ -1,26 +1,31 @@
 """Inventory HTTP API: thin views over inventory.services / inventory.selectors.
 
-Each operation names the Django permission it needs (commerce.api.permissions.HasPermission;
-which role holds it: inventory/apps.py); any authenticated user may read availability
-(customers see the public fields of active items, staff with `inventory.view_inventoryitem`
-see counters and settings). One view per URL; each HTTP method is one operation with
-its own nested serializers."""
+Staff only: each operation names the Django permission it needs
+(commerce.api.permissions.HasPermission; which role holds it: inventory/apps.py); reading
+stock needs `inventory.view_inventoryitem`. Customers and guests browse the public catalog
+(inventory/catalog_apis.py). One view per URL; each HTTP method is one operation with its
+own nested serializers."""
 
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce.accounts import roles
 from commerce.api.idempotency import idempotent_response
-from commerce.api.pagination import DefaultPagination
+from commerce.api.pagination import DefaultPagination, paginated_response
 from commerce.api.permissions import HasPermission
+from commerce.api.schema import errors, idempotent
 from inventory import selectors, services
-from inventory.errors import ItemNotFound
-from inventory.validation import MAX_QUANTITY, MEASURES, SKU_PATTERN
+from inventory.validation import (
+    MAX_QUANTITY,
+    MEASURES,
+    PRODUCT_ID_MAX_LENGTH,
+    PRODUCT_ID_PATTERN,
+    SKU_MAX_LENGTH,
+    SKU_PATTERN,
+)
 
 TAGS = ["inventory"]
 MAX_PRICE_DIGITS = 12
@@ -29,21 +34,14 @@ MAX_PRICE_DIGITS = 12
 VIEW_STOCK = "inventory.view_inventoryitem"
 
 
-def _is_inventory_staff(request) -> bool:
-    return roles.can(request.user, VIEW_STOCK)
-
-
 def paginate(view: APIView, request, queryset, serializer_cls) -> Response:
-    paginator = DefaultPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_cls(page, many=True).data)
-
+    return paginated_response(view, request, queryset, serializer_cls)
 
 
 # --- serializers shared by several views (outputs only) ----------------------------------
 class ItemStaffOutput(serializers.Serializer):
     sku = serializers.CharField()
-    product_id = serializers.UUIDField()
+    product_id = serializers.CharField()
     name = serializers.CharField()
     price = serializers.DecimalField(source="unit_price", max_digits=12, decimal_places=2)
     currency = serializers.CharField()
@@ -66,22 +64,14 @@ class ItemStaffOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class ItemPublicOutput(serializers.Serializer):
-    sku = serializers.CharField()
-    product_id = serializers.UUIDField()
-    name = serializers.CharField()
-    price = serializers.DecimalField(source="unit_price", max_digits=12, decimal_places=2)
-    currency = serializers.CharField()
-    available_quantity = serializers.IntegerField(source="available")
-    in_stock = serializers.SerializerMethodField()
-
-    def get_in_stock(self, obj) -> bool:
-        return obj.available > 0
-
-
 class SkuField(serializers.RegexField):
     def __init__(self, **kwargs):
-        super().__init__(SKU_PATTERN, max_length=64, **kwargs)
+        super().__init__(SKU_PATTERN, max_length=SKU_MAX_LENGTH, **kwargs)
+
+
+class ProductIdField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(PRODUCT_ID_PATTERN, max_length=PRODUCT_ID_MAX_LENGTH, **kwargs)
 
 
 class PriceField(serializers.DecimalField):
@@ -104,12 +94,14 @@ def measure_field(name: str):
 
 # --- items --------------------------------------------------------------------------------
 class ItemCollectionApi(APIView):
-    """GET: list items (filters); POST: create an item (inventory staff)."""
+    """GET: list items (filters; any staff); POST: create an item (inventory staff)."""
+
+    pagination_class = DefaultPagination
 
     @extend_schema_serializer(component_name="InventoryItemCollectionListFilter")
     class ListFilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, max_length=100)
-        product_id = serializers.UUIDField(required=False)
+        product_id = serializers.CharField(required=False, max_length=PRODUCT_ID_MAX_LENGTH)
         active = serializers.BooleanField(required=False, allow_null=True, default=None)
         low_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
         needs_reorder = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -117,7 +109,7 @@ class ItemCollectionApi(APIView):
     @extend_schema_serializer(component_name="InventoryItemCollectionCreateInput")
     class CreateInputSerializer(serializers.Serializer):
         sku = SkuField()
-        product_id = serializers.UUIDField()
+        product_id = ProductIdField()
         name = serializers.CharField(max_length=200)
         price = PriceField()
         currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
@@ -134,7 +126,7 @@ class ItemCollectionApi(APIView):
     def get_permissions(self):
         if self.request.method == "POST":
             return [HasPermission("inventory.add_inventoryitem")]
-        return [IsAuthenticated()]
+        return [HasPermission(VIEW_STOCK)]
 
     @extend_schema(parameters=[ListFilterSerializer], responses={200: ItemStaffOutput(many=True)},
                    tags=TAGS, operation_id="inventory_items_list")
@@ -142,15 +134,11 @@ class ItemCollectionApi(APIView):
         filters = self.ListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         args = {k: v for k, v in filters.validated_data.items() if v not in (None, "")}
-        if _is_inventory_staff(request):
-            return paginate(self, request, selectors.item_list(**args), ItemStaffOutput)
-        args["active"] = True  # customers never see withdrawn items
-        args.pop("low_stock", None)
-        args.pop("needs_reorder", None)
-        return paginate(self, request, selectors.item_list(**args), ItemPublicOutput)
+        return paginate(self, request, selectors.item_list(**args), ItemStaffOutput)
 
-    @extend_schema(request=CreateInputSerializer, responses={201: ItemStaffOutput}, tags=TAGS,
-                   operation_id="inventory_items_create")
+    @extend_schema(**idempotent(request=CreateInputSerializer,
+                                responses={201: ItemStaffOutput, **errors(409)}),
+                   tags=TAGS, operation_id="inventory_items_create")
     def post(self, request):
         data = self.CreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -164,8 +152,8 @@ class ItemCollectionApi(APIView):
 
 
 class ItemDetailApi(APIView):
-    """GET: one item (customers: active items, public fields); PATCH: change catalog
-    fields and stock settings (inventory staff)."""
+    """GET: one item (any staff); PATCH: change catalog fields and stock settings
+    (inventory staff)."""
 
     @extend_schema_serializer(component_name="InventoryItemDetailUpdateInput")
     class UpdateInputSerializer(serializers.Serializer):
@@ -183,17 +171,12 @@ class ItemDetailApi(APIView):
 
     def get_permissions(self):
         if self.request.method == "GET":
-            return [IsAuthenticated()]
+            return [HasPermission(VIEW_STOCK)]
         return [HasPermission("inventory.change_inventoryitem")]
 
     @extend_schema(responses={200: ItemStaffOutput}, tags=TAGS)
     def get(self, request, sku: str):
-        item = selectors.item_get(sku=sku)
-        if _is_inventory_staff(request):
-            return Response(ItemStaffOutput(item).data)
-        if not item.active:
-            raise ItemNotFound(details={"sku": sku})
-        return Response(ItemPublicOutput(item).data)
+        return Response(ItemStaffOutput(selectors.item_get(sku=sku)).data)
 
     @extend_schema(request=UpdateInputSerializer, responses={200: ItemStaffOutput}, tags=TAGS)
     def patch(self, request, sku: str):
@@ -233,7 +216,8 @@ class ItemAdjustApi(APIView):
                 raise serializers.ValidationError("Must not be zero.")
             return value
 
-    @extend_schema(request=InputSerializer, responses={200: ItemStaffOutput}, tags=TAGS)
+    @extend_schema(request=InputSerializer, responses={200: ItemStaffOutput, **errors(409)},
+                   tags=TAGS)
     def post(self, request, sku: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -243,6 +227,7 @@ class ItemAdjustApi(APIView):
 
 class ItemMovementsApi(APIView):
     permission_classes = [HasPermission("inventory.view_stockmovement")]
+    pagination_class = DefaultPagination
 
     @extend_schema_serializer(component_name="InventoryItemMovementsOutput")
     class OutputSerializer(serializers.Serializer):
@@ -265,6 +250,7 @@ class ItemMovementsApi(APIView):
 # --- lists and dashboard --------------------------------------------------------------------
 class LowStockApi(APIView):
     permission_classes = [HasPermission(VIEW_STOCK)]
+    pagination_class = DefaultPagination
 
     @extend_schema(responses={200: ItemStaffOutput(many=True)}, tags=TAGS)
     def get(self, request):
@@ -273,6 +259,7 @@ class LowStockApi(APIView):
 
 class ReorderApi(APIView):
     permission_classes = [HasPermission(VIEW_STOCK)]
+    pagination_class = DefaultPagination
 
     @extend_schema_serializer(component_name="InventoryReorderOutput")
     class OutputSerializer(serializers.Serializer):

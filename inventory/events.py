@@ -1,7 +1,8 @@
 """Inventory event types and stream ids.
 
 `StockItem` stream (one per sku): ItemCreated, ProductUpdated, StockSettingsChanged,
-StockReceived, StockAdjusted.
+StockReceived, StockAdjusted, LowStockReached (a reservation or adjustment made `available`
+fall from above `low_stock_threshold` to at or below it; a fact for notifications).
 `Reservation` stream (one per reservation, i.e. per order): StockReserved,
 ReservationConfirmed, ReservationFulfilled, ReservationReleased, ReservationExpired,
 ReservationRestocked, and per line (split shipments, returns): ReservationLinesFulfilled,
@@ -20,6 +21,7 @@ PRODUCT_UPDATED = "ProductUpdated"
 STOCK_SETTINGS_CHANGED = "StockSettingsChanged"
 STOCK_RECEIVED = "StockReceived"
 STOCK_ADJUSTED = "StockAdjusted"
+LOW_STOCK_REACHED = "LowStockReached"
 
 STOCK_RESERVED = "StockReserved"
 RESERVATION_CONFIRMED = "ReservationConfirmed"
@@ -32,7 +34,7 @@ RESERVATION_LINES_UNFULFILLED = "ReservationLinesUnfulfilled"
 RESERVATION_LINES_RESTOCKED = "ReservationLinesRestocked"
 
 STOCK_ITEM_EVENTS = frozenset({ITEM_CREATED, PRODUCT_UPDATED, STOCK_SETTINGS_CHANGED,
-                               STOCK_RECEIVED, STOCK_ADJUSTED})
+                               STOCK_RECEIVED, STOCK_ADJUSTED, LOW_STOCK_REACHED})
 RESERVATION_EVENTS = frozenset({STOCK_RESERVED, RESERVATION_CONFIRMED, RESERVATION_FULFILLED,
                                 RESERVATION_RELEASED, RESERVATION_EXPIRED,
                                 RESERVATION_RESTOCKED, RESERVATION_LINES_FULFILLED,

@@ -17,9 +17,9 @@ class Product(models.Model):
     """A sellable sku of the catalog: what orders and carts take names and prices from."""
 
     id = models.UUIDField(primary_key=True, editable=False)  # the sku's stream id
-    sku = models.CharField(max_length=64, unique=True)
+    sku = models.CharField(max_length=255, unique=True)
     # Groups the skus (variants) of one product.
-    product_id = models.UUIDField(db_index=True)
+    product_id = models.CharField(max_length=255, db_index=True)
     name = models.CharField(max_length=200)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
@@ -60,8 +60,8 @@ class InventoryItem(models.Model):
     id = models.UUIDField(primary_key=True, editable=False)  # same id as its Product
     catalog = models.OneToOneField(Product, on_delete=models.PROTECT, related_name="stock",
                                    db_column="catalog_id")
-    sku = models.CharField(max_length=64, unique=True)
-    product_id = models.UUIDField(db_index=True)
+    sku = models.CharField(max_length=255, unique=True)
+    product_id = models.CharField(max_length=255, db_index=True)
     total = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
     available = models.GeneratedField(expression=F("total") - F("reserved"),
@@ -157,7 +157,7 @@ class Reservation(models.Model):
 class ReservationLine(models.Model):
     id = models.UUIDField(primary_key=True, editable=False)  # uuid5(reservation, sku)
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField()
     # Units of this line that left the warehouse (shipped), and of those, units that came
     # back into stock (a return or a cancellation after shipping). Still held for the
@@ -202,7 +202,7 @@ class StockMovement(models.Model):
     id = models.UUIDField(primary_key=True, editable=False)  # uuid5(event id, sku)
     event_id = models.UUIDField()
     position = models.BigIntegerField()
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(max_length=255)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     quantity = models.IntegerField()
     total_delta = models.IntegerField(default=0)

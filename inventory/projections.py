@@ -90,6 +90,9 @@ class InventoryProjection(Projection):
         self._movement(event, event.data["sku"], StockMovement.Kind.ADJUSTED, delta,
                        total_delta=delta, reason=event.data["reason"])
 
+    def on_LowStockReached(self, event: RecordedEvent) -> None:
+        self._bump_item(event)  # a fact for others; only the stream version moves
+
     def _bump_item(self, event: RecordedEvent, **changes) -> None:
         InventoryItem.objects.filter(id=event.aggregate_id).update(
             **changes, version=event.version, updated_at=event.created_at

@@ -10,7 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.api.idempotency import idempotent_response
+from commerce.api.pagination import DefaultPagination
 from commerce.api.permissions import HasPermission
+from commerce.api.schema import errors, idempotent
 from inventory import selectors, services
 from inventory.apis import TAGS, SkuField, paginate, quantity_field
 from inventory.models import Reservation
@@ -38,6 +40,8 @@ class ReservationOutput(serializers.Serializer):
 # --- reservations ------------------------------------------------------------------------------
 class ReservationCollectionApi(APIView):
     """GET: list reservations (status filter); POST: reserve all lines of an order."""
+
+    pagination_class = DefaultPagination
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -77,8 +81,9 @@ class ReservationCollectionApi(APIView):
         return paginate(self, request, selectors.reservation_list(**filters.validated_data),
                          ReservationOutput)
 
-    @extend_schema(request=CreateInputSerializer, responses={201: ReservationOutput,
-                                                             200: ReservationOutput},
+    @extend_schema(**idempotent(request=CreateInputSerializer,
+                                responses={201: ReservationOutput, 200: ReservationOutput,
+                                           **errors(409)}),
                    tags=TAGS, operation_id="inventory_reservations_create")
     def post(self, request):
         data = self.CreateInputSerializer(data=request.data)
@@ -118,7 +123,8 @@ class _ReservationActionApi(APIView):
     def act(self, reservation: Reservation, reason: str) -> Reservation:
         raise NotImplementedError
 
-    @extend_schema(request=InputSerializer, responses={200: ReservationOutput}, tags=TAGS)
+    @extend_schema(request=InputSerializer, responses={200: ReservationOutput, **errors(409)},
+                   tags=TAGS)
     def post(self, request, reservation_id: uuid.UUID):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

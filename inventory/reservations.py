@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from commerce.core import metrics
 from commerce.core.errors import ConcurrencyError, ValidationFailed
+from commerce.eventstore import store
 from commerce.eventstore.aggregate import Aggregate, Repository
 from inventory import events as ev
 from inventory.errors import (
@@ -31,6 +32,7 @@ from inventory.errors import (
     ReservationNotFound,
     UnknownSku,
 )
+from inventory.low_stock import low_stock_reached
 from inventory.models import InventoryItem, Reservation
 from inventory.validation import MAX_QUANTITY, Errors, clean_int, clean_text, clean_uuid
 
@@ -284,6 +286,12 @@ def stock_reserve(*, order_id: uuid.UUID | str, lines: list[dict],
             pass
         else:
             _count("reserve")
+            for sku in skus:
+                crossed = low_stock_reached(items[sku],
+                                            available_after=items[sku].available - merged[sku])
+                if crossed is not None:
+                    store.append(aggregate_id=items[sku].id, aggregate_type=ev.STOCK_ITEM,
+                                 expected_version=items[sku].version, events=[crossed])
     # Read back after commit: the hot rows' locks are not held for it.
     return _reservation_for_order(order_uuid)
 

@@ -6,7 +6,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 
 from inventory import owners as owner_registry
@@ -58,6 +70,48 @@ def catalog_measures(*, skus: Iterable[str]) -> dict[str, ShippingMeasures]:
     return {row[0]: ShippingMeasures(*row) for row in rows} if wanted else {}
 
 
+# --- public catalog ----------------------------------------------------------------------
+IN_STOCK, LOW_STOCK_BAND, OUT_OF_STOCK = "in_stock", "low_stock", "out_of_stock"
+AVAILABILITY_BANDS = (IN_STOCK, LOW_STOCK_BAND, OUT_OF_STOCK)
+CATALOG_ORDERINGS = {"sku": ("sku",), "name": ("name", "sku"), "price": ("unit_price", "sku"),
+                     "-price": ("-unit_price", "sku")}
+
+
+def catalog_list(*, q: str | None = None, product_id: str | None = None,
+                 availability: str | None = None, currency: str | None = None,
+                 min_price: Decimal | None = None, max_price: Decimal | None = None,
+                 ordering: str = "sku") -> QuerySet[Product]:
+    """What is for sale (active products), each annotated with `available` (units) and
+    `availability` (in_stock / low_stock / out_of_stock: low at or below the item's
+    low-stock threshold). One query per page."""
+    qs = (Product.objects.filter(active=True)
+          .annotate(available=F("stock__available"), availability=Case(
+              When(stock__available__lte=0, then=Value(OUT_OF_STOCK)),
+              When(stock__available__lte=F("stock__low_stock_threshold"),
+                   then=Value(LOW_STOCK_BAND)),
+              default=Value(IN_STOCK))))
+    if q:
+        qs = qs.filter(Q(sku__icontains=q) | Q(name__icontains=q))
+    if product_id:
+        qs = qs.filter(product_id=product_id)
+    if availability:
+        qs = qs.filter(availability=availability)
+    if currency:
+        qs = qs.filter(currency=currency)
+    if min_price is not None:
+        qs = qs.filter(unit_price__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(unit_price__lte=max_price)
+    return qs.order_by(*CATALOG_ORDERINGS[ordering])
+
+
+def catalog_get(*, sku: str) -> Product:
+    product = catalog_list().filter(sku=sku).first()
+    if product is None:
+        raise ItemNotFound("No product with this sku is for sale.", details={"sku": sku})
+    return product
+
+
 # --- stock items ---------------------------------------------------------------------------
 def item_get(*, sku: str) -> InventoryItem:
     item = InventoryItem.objects.select_related("catalog").filter(sku=sku).first()
@@ -66,7 +120,7 @@ def item_get(*, sku: str) -> InventoryItem:
     return item
 
 
-def item_list(*, q: str | None = None, product_id: uuid.UUID | None = None,
+def item_list(*, q: str | None = None, product_id: str | None = None,
               active: bool | None = None, low_stock: bool | None = None,
               needs_reorder: bool | None = None) -> QuerySet[InventoryItem]:
     qs = InventoryItem.objects.select_related("catalog").order_by("sku")

@@ -15,6 +15,7 @@ from commerce.eventstore.types import NewEvent
 from inventory import events as ev
 from inventory import selectors
 from inventory.errors import DuplicateSku, InsufficientStock, ItemNotFound
+from inventory.low_stock import low_stock_reached
 from inventory.models import InventoryItem
 from inventory.reservation_lines import (  # noqa: F401  (re-exported: split shipments, returns)
     reservation_fulfill_lines,
@@ -39,14 +40,14 @@ from inventory.validation import (
     clean_int,
     clean_measures,
     clean_price,
+    clean_product_id,
     clean_sku,
     clean_text,
-    clean_uuid,
 )
 
 
 def item_create(
-    *, sku: str, product_id: uuid.UUID | str, name: str, price: Decimal | str,
+    *, sku: str, product_id: str, name: str, price: Decimal | str,
     currency: str = "USD", total_quantity: int = 0, low_stock_threshold: int = 5,
     reorder_point: int = 10, reorder_quantity: int = 50, active: bool = True,
     weight_kg=None, length_cm=None, width_cm=None, height_cm=None,
@@ -56,7 +57,7 @@ def item_create(
     (one packed unit, for shipping) are optional."""
     errors = Errors()
     sku = clean_sku(sku, errors)
-    product_uuid = clean_uuid(product_id, errors, "product_id")
+    product_id = clean_product_id(product_id, errors)
     name = clean_text(name, errors, "name", max_length=200)
     unit_price = clean_price(price, errors)
     currency = clean_currency(currency, errors)
@@ -72,7 +73,7 @@ def item_create(
         raise ValidationFailed(details=errors)
 
     new_events = [NewEvent(ev.ITEM_CREATED, {
-        "sku": sku, "product_id": str(product_uuid), "name": name,
+        "sku": sku, "product_id": product_id, "name": name,
         "unit_price": str(unit_price), "currency": currency, "active": active,
         "low_stock_threshold": low_stock_threshold, "reorder_point": reorder_point,
         "reorder_quantity": reorder_quantity,
@@ -192,10 +193,12 @@ def stock_adjust(*, sku: str, delta: int, reason: str) -> InventoryItem:
             )
         if item.total + delta > MAX_QUANTITY:
             raise ValidationFailed(details={"delta": [f"Total would exceed {MAX_QUANTITY}."]})
+        events = [NewEvent(ev.STOCK_ADJUSTED, {"sku": item.sku, "delta": delta, "reason": reason})]
+        crossed = low_stock_reached(item, available_after=item.available + delta)
+        if crossed is not None:
+            events.append(crossed)
         store.append(aggregate_id=item.id, aggregate_type=ev.STOCK_ITEM,
-                     expected_version=item.version,
-                     events=[NewEvent(ev.STOCK_ADJUSTED,
-                                      {"sku": item.sku, "delta": delta, "reason": reason})])
+                     expected_version=item.version, events=events)
         return _item(item.id)
 
 

@@ -6,7 +6,12 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SKU_MAX_LENGTH = 255
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+# A product id is the catalog service's identifier (e.g. "prod_8f3a2c", or a UUID):
+# 1-255 printable characters without spaces.
+PRODUCT_ID_MAX_LENGTH = 255
+PRODUCT_ID_PATTERN = re.compile(r"^[!-~\u00a1-\uffff]{1,255}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 MAX_PRICE = Decimal("9999999999.99")  # fits DecimalField(12, 2)
 MAX_QUANTITY = 1_000_000_000  # far below int4's limit, so sums cannot overflow
@@ -22,9 +27,28 @@ class Errors(dict):
 def clean_sku(value: Any, errors: Errors, field: str = "sku") -> str:
     sku = value.strip() if isinstance(value, str) else ""
     if not SKU_PATTERN.match(sku):
-        errors.add(field, "Use 1-64 letters, digits, '.', '_' or '-', starting with a letter "
+        errors.add(field, "Use 1-255 letters, digits, '.', '_' or '-', starting with a letter "
                           "or digit.")
     return sku
+
+
+def clean_product_id(value: Any, errors: Errors, field: str = "product_id") -> str:
+    """The catalog service's product id as a string (a UUID passed as such is kept in its
+    canonical text form, so ids created before ids became strings still match)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    text = value.strip() if isinstance(value, str) else ""
+    if not PRODUCT_ID_PATTERN.match(text) or not _encodable(text):
+        errors.add(field, "1-255 printable characters without spaces, e.g. 'prod_8f3a2c'.")
+    return text
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
 
 
 def clean_price(value: Any, errors: Errors, field: str = "price") -> Decimal | None:

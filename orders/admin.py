@@ -1,8 +1,11 @@
 """Order back office. The read model is shown read-only (the status is never a form field);
 every change is a lifecycle transition offered as a button on the order page or a bulk
-action, calling the same services as the API with the staff user bound as the event actor."""
+action, calling the same services as the API with the staff user bound as the event actor,
+and each one that succeeds writes a LogEntry (the page's History, "Recent actions")."""
 
+import json
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -11,10 +14,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from commerce.accounts import roles
-from commerce.core.admin import ReadOnlyAdminMixin
-from commerce.core.errors import DomainError
+from commerce.core.admin import ReadOnlyAdminMixin, actor_emails, compact_id_html
+from commerce.core.errors import DomainError, ValidationFailed
 from orders import lifecycle, selectors, services
 from orders.models import OrderLine, OrderView
+from orders.serializers import ANY_STAFF, api_actions
 
 # Staff actions offered in the back office → (label, service call(order_id, POST data)).
 STAFF_ACTIONS = {
@@ -26,13 +30,16 @@ STAFF_ACTIONS = {
     "request_cancellation": ("Request cancellation", lambda oid, data:
                              services.order_request_cancellation(
                                  order_id=oid, reason=data.get("reason") or "staff request")),
+    "request_refund": ("Refund", lambda oid, data: services.order_request_refund(
+        order_id=oid, amount=_amount(data.get("amount")), reason=data.get("reason") or "",
+        refund_id=data.get("refund_id") or uuid.uuid4())),
     "archive": ("Archive", lambda oid, data: services.order_archive(order_id=oid)),
 }
 # The permission each action needs (the API asks the same ones: orders/apis.py).
 ACTION_PERMISSIONS = {
     "ship": "orders.ship_order", "deliver": "orders.ship_order",
     "complete": "orders.ship_order", "request_cancellation": "orders.cancel_order",
-    "archive": "orders.archive_order",
+    "archive": "orders.archive_order", "request_refund": "orders.refund_order",
 }
 
 
@@ -40,14 +47,33 @@ def may(request, action: str) -> bool:
     return action in STAFF_ACTIONS and roles.can(request.user, ACTION_PERMISSIONS[action])
 
 
-def run_action(request, order_id, action: str, data) -> bool:
-    """Run one staff action as the logged-in user; report the outcome as a message."""
+def _amount(value) -> Decimal:
+    try:
+        return Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed("The amount must be a decimal number, e.g. 12.50.") from None
+
+
+def _describe(action: str, data) -> str:
+    if action == "ship":
+        return f"Shipped with {data.get('carrier', '')} {data.get('tracking_number', '')}"
+    if action == "request_refund":
+        return f"Refund of {data.get('amount')} requested: {data.get('reason', '')}"
+    if action == "request_cancellation":
+        return f"Cancellation requested: {data.get('reason', '')}"
+    return STAFF_ACTIONS[action][0]
+
+
+def run_action(modeladmin, request, order_id, action: str, data) -> bool:
+    """Run one staff action as the logged-in user; report the outcome as a message and
+    record it as a LogEntry."""
     label, call = STAFF_ACTIONS[action]
     try:
-        call(order_id, data)
+        order = call(order_id, data)
     except DomainError as exc:
         messages.error(request, f"{label} refused for {order_id}: {exc.message}")
         return False
+    modeladmin.log_change(request, order, _describe(action, data))
     messages.success(request, f"{label}: order {order_id} done.")
     return True
 
@@ -62,7 +88,7 @@ class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 def _bulk(action):
     def bulk_action(modeladmin, request, queryset):
         for order_id in queryset.values_list("pk", flat=True):
-            run_action(request, order_id, action, {})
+            run_action(modeladmin, request, order_id, action, {})
 
     bulk_action.short_description = f"{STAFF_ACTIONS[action][0]} selected orders"
     bulk_action.__name__ = f"bulk_{action}"
@@ -73,7 +99,7 @@ def _bulk(action):
 
 @admin.register(OrderView)
 class OrderViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["order_id", "customer_email", "status", "cancellation_pending",
+    list_display = ["short_id", "customer_email", "status", "cancellation_pending",
                     "total_amount", "currency", "item_count", "created_at", "archived"]
     list_filter = ["status", "cancellation_pending", "archived", "channel",
                    ("created_at", admin.DateFieldListFilter)]
@@ -125,24 +151,33 @@ class OrderViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return may(request, "archive")
 
     # --- display ----------------------------------------------------------------------
+    @admin.display(description="order", ordering="order_id")
+    def short_id(self, obj):
+        return compact_id_html(obj.order_id)
+
     @admin.display(description="customer", ordering="customer__email")
     def customer_email(self, obj):
         return obj.customer.email if obj.customer_id else "-"
 
     @admin.display(description="allowed actions")
     def allowed_actions(self, obj):
-        return ", ".join(lifecycle.allowed_actions(obj.lifecycle())) or "-"
+        # The API's names (what a support tool would call), as the API lists them.
+        return ", ".join(api_actions(obj, caller=ANY_STAFF)) or "-"
 
     @admin.display(description="event history")
     def event_history(self, obj):
+        events = selectors.order_events(order_id=obj.order_id)
+        emails = actor_emails(e.metadata.get("actor") for e in events)
         rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "", '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                '<td><pre class="event-data">{}</pre></td></tr>',
             ((e.version, e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.event_type,
-              e.metadata.get("actor") or "system", e.data)
-             for e in selectors.order_events(order_id=obj.order_id)))
+              emails.get(e.metadata.get("actor"), "system"),
+              json.dumps(e.data, indent=2, sort_keys=True, ensure_ascii=False))
+             for e in events))
         return format_html(
-            "<table><thead><tr><th>v</th><th>at</th><th>event</th><th>actor</th>"
-            "<th>data</th></tr></thead><tbody>{}</tbody></table>", rows)
+            '<table class="event-history"><thead><tr><th>v</th><th>at</th><th>event</th>'
+            "<th>actor</th><th>data</th></tr></thead><tbody>{}</tbody></table>", rows)
 
     # --- transition buttons -------------------------------------------------------------
     def get_urls(self):
@@ -160,7 +195,7 @@ class OrderViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not may(request, action):
             messages.error(request, "You cannot do that.")
         else:
-            run_action(request, order.order_id, action, request.POST)
+            run_action(self, request, order.order_id, action, request.POST)
         return HttpResponseRedirect(reverse("admin:orders_orderview_change", args=[order_id]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -169,9 +204,13 @@ class OrderViewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if order is not None:
             allowed = lifecycle.allowed_actions(
                 order.lifecycle(), by=frozenset({lifecycle.CUSTOMER, lifecycle.STAFF}))
+            refundable = order.captured_amount - order.refunded_amount
             extra_context["transitions"] = [
                 {"action": a, "label": STAFF_ACTIONS[a][0],
                  "url": reverse("admin:orders_orderview_transition", args=[order.pk, a])}
                 for a in allowed if may(request, a)
+                and (a != "request_refund" or refundable > 0)
             ]
+            # A fresh id per rendered form: submitting the same form twice refunds once.
+            extra_context["refund"] = {"refundable": refundable, "refund_id": uuid.uuid4()}
         return super().change_view(request, object_id, form_url, extra_context)

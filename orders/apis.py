@@ -3,7 +3,9 @@ operations sharing a URL are combined by `OrderCollectionApi` / `OrderResourceAp
 methods come from the operation classes. Views stay thin: parse, call a service or
 selector, render. Customers see only their own orders (others' are 404); staff holding
 `orders.view_orderview` see all, and act on others' orders only with the operation's own
-permission (commerce.accounts.roles)."""
+permission (commerce.accounts.roles); a guest reads the order their checkout placed with
+its access token (orders/access.py). Staff actions (ship, deliver, complete, refunds) are
+in orders/staff_apis.py."""
 
 import datetime as dt
 import re
@@ -11,44 +13,49 @@ import uuid
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.accounts import roles
 from commerce.api.idempotency import idempotent_response
-from commerce.api.pagination import DefaultPagination
+from commerce.api.pagination import DefaultPagination, paginated_response
+from commerce.api.schema import errors, idempotent
 from commerce.core.errors import DomainError, ErrorCode, PreconditionFailed
-from orders import lifecycle, selectors, services
+from inventory.validation import SKU_MAX_LENGTH
+from orders import selectors, services
+from orders.access import (
+    TOKEN_HEADER,
+    api_action_names,
+    caller,
+    is_staff,
+    order_for_request,
+    owner_filter,
+    require_for_others,
+)
 from orders.lifecycle import OrderStatus
+from orders.serializers import (
+    AddressSerializer,
+    OrderDetailSerializer,
+    OrderSummarySerializer,
+)
 
 TAGS = ["orders"]
+
+ORDER_TOKEN_PARAM = OpenApiParameter(
+    TOKEN_HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="A guest's order access token (answered once by guest checkout); "
+                "reads this order without signing in.")
 
 
 class PreconditionRequired(DomainError):
     code = ErrorCode.PRECONDITION_REQUIRED
     http_status = 428
     default_message = "Send If-Match with the order version (its ETag) to change it."
-
-
-def is_staff(request) -> bool:
-    """Staff who may see every order (and its staff-only details)."""
-    if not hasattr(request, "_orders_is_staff"):
-        request._orders_is_staff = roles.can(request.user, "orders.view_orderview")
-    return request._orders_is_staff
-
-
-def require_for_others(request, order, perm: str) -> None:
-    """A customer acts on their own order; anyone else needs `perm`."""
-    if order.customer_id != request.user.pk and not roles.can(request.user, perm):
-        raise PermissionDenied()
-
-
-def owner_filter(request):
-    """None for staff (all orders), else the caller's id."""
-    return None if is_staff(request) else request.user.pk
 
 
 def etag(order) -> str:
@@ -69,73 +76,16 @@ def expected_version(request) -> int:
     return int(match.group(1))
 
 
-# --- output --------------------------------------------------------------------------------
-class LineOutputSerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "OrderLineOutput"
-
-    line_no = serializers.IntegerField()
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    quantity = serializers.IntegerField()
-    line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+def order_body(request, order) -> dict:
+    return OrderDetailSerializer(order, context={"caller": caller(request)}).data
 
 
-class OrderSummarySerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "OrderSummary"
-
-    order_id = serializers.UUIDField()
-    customer_id = serializers.UUIDField()
-    status = serializers.CharField()
-    cancellation_pending = serializers.BooleanField()
-    archived = serializers.BooleanField()
-    currency = serializers.CharField()
-    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
-    shipping_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    discount_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    tax_total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    item_count = serializers.IntegerField()
-    version = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    allowed_actions = serializers.SerializerMethodField()
-
-    def get_allowed_actions(self, order) -> list[str]:
-        staff = self.context.get("staff", False)
-        by = {lifecycle.CUSTOMER, lifecycle.STAFF} if staff else {lifecycle.CUSTOMER}
-        return lifecycle.allowed_actions(order.lifecycle(), by=frozenset(by))
-
-
-class OrderDetailSerializer(OrderSummarySerializer):
-    class Meta:
-        ref_name = "OrderDetail"
-
-    captured_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    refunded_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    shipping_address = serializers.JSONField()
-    notes = serializers.CharField()
-    payment_method = serializers.CharField(allow_null=True)
-    channel = serializers.CharField()
-    carrier = serializers.CharField()
-    tracking_number = serializers.CharField()
-    failure_code = serializers.CharField()
-    failure_reason = serializers.CharField()
-    cancellation_reason = serializers.CharField()
-    lines = LineOutputSerializer(many=True)
-
-
-def render(request, order, *, status_code=200, headers=True) -> Response:
-    body = OrderDetailSerializer(order, context={"staff": is_staff(request)}).data
-    response = Response(body, status=status_code)
-    if headers:
-        response["ETag"] = etag(order)
+def render(request, order, *, status_code=200) -> Response:
+    response = Response(order_body(request, order), status=status_code)
+    response["ETag"] = etag(order)
     return response
 
 
-# --- operations ----------------------------------------------------------------------------
 class _FlexibleDateTime(serializers.Field):
     """An ISO datetime, or a date (its start; `end=True` → the start of the next day)."""
 
@@ -160,10 +110,16 @@ class _FlexibleDateTime(serializers.Field):
             raise serializers.ValidationError("An ISO 8601 date or datetime.") from None
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed, dt.UTC)
-        return parsed
+        try:  # in UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            raise serializers.ValidationError("An ISO 8601 date or datetime.") from None
 
 
+# --- operations ----------------------------------------------------------------------------
 class OrderListApi(APIView):
+    pagination_class = DefaultPagination
+
     class FilterSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OrderListFilter"
@@ -175,12 +131,17 @@ class OrderListApi(APIView):
         include_archived = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(tags=TAGS, responses={200: OrderSummarySerializer(many=True)}, parameters=[
-        OpenApiParameter("status", str), OpenApiParameter("created_from", str),
-        OpenApiParameter("created_to", str), OpenApiParameter("customer_id", str),
+        OpenApiParameter("status", str, enum=OrderStatus.values),
+        OpenApiParameter("created_from", OpenApiTypes.DATETIME,
+                         description="ISO date or datetime (inclusive)."),
+        OpenApiParameter("created_to", OpenApiTypes.DATETIME,
+                         description="ISO date (that whole day included) or datetime "
+                                     "(exclusive)."),
+        OpenApiParameter("customer_id", OpenApiTypes.UUID, description="Staff only."),
         OpenApiParameter("include_archived", bool)])
     def get(self, request):
-        """Orders newest first, paginated. `created_to` is exclusive (a date: that whole day
-        included). Archived orders are hidden unless include_archived=true."""
+        """Orders newest first, paginated. Archived orders are hidden unless
+        include_archived=true."""
         filters = OrderListApi.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         f = dict(filters.validated_data)
@@ -189,41 +150,36 @@ class OrderListApi(APIView):
         if customer_id is None:
             customer_id = requested_customer
         qs = selectors.order_list(customer_id=customer_id, **f)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        data = OrderSummarySerializer(page, many=True, context={"staff": is_staff(request)}).data
-        return paginator.get_paginated_response(data)
+        return paginated_response(self, request, qs, OrderSummarySerializer,
+                                  context={"caller": caller(request)})
+
+
+class OrderCreateLineSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "OrderCreateLine"
+
+    sku = serializers.CharField(max_length=SKU_MAX_LENGTH)
+    quantity = serializers.IntegerField(min_value=1,
+                                        max_value=settings.ORDER_MAX_QUANTITY_PER_LINE)
 
 
 class OrderCreateApi(APIView):
-    class LineSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "OrderCreateLine"
-
-        sku = serializers.CharField(max_length=64)
-        quantity = serializers.IntegerField(min_value=1,
-                                            max_value=settings.ORDER_MAX_QUANTITY_PER_LINE)
-
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OrderCreateInput"
 
-        lines = serializers.ListField(allow_empty=False, max_length=settings.ORDER_MAX_LINES)
-        shipping_address = serializers.DictField()
+        # A list serializer reports every bad line (one error dict per line).
+        lines = OrderCreateLineSerializer(many=True, allow_empty=False,
+                                          max_length=settings.ORDER_MAX_LINES)
+        shipping_address = AddressSerializer()
         payment_method = serializers.CharField(max_length=100, required=False, allow_null=True)
         notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
-        def validate_lines(self, value):
-            # ListField(child=…) would stop at the first bad item; this reports each line.
-            serializer = OrderCreateApi.LineSerializer(data=value, many=True)
-            serializer.is_valid(raise_exception=True)
-            return serializer.validated_data
-
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={201: OrderDetailSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
+    @extend_schema(tags=TAGS, **idempotent(
+        request=InputSerializer, responses={201: OrderDetailSerializer, **errors(409)}))
     def post(self, request):
-        """Place an order at catalog prices. With Idempotency-Key, a retry with the same body
-        returns the original response; another body with the same key → 422."""
+        """Place an order at catalog prices. Every line's stock is checked first: 409
+        `insufficient_stock` names each short sku with what is available."""
         data = OrderCreateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         args = data.validated_data
@@ -232,9 +188,9 @@ class OrderCreateApi(APIView):
             order = services.order_place(
                 customer_id=request.user.pk, order_id=uuid.uuid4(),
                 lines=[dict(line) for line in args["lines"]],
-                shipping_address=args["shipping_address"],
+                shipping_address=dict(args["shipping_address"]),
                 payment_method=args.get("payment_method"), notes=args.get("notes", ""))
-            return 201, OrderDetailSerializer(order, context={"staff": is_staff(request)}).data
+            return 201, order_body(request, order)
 
         response = idempotent_response(request, scope="orders.create", owner=str(request.user.pk),
                                        payload=request.data, work=work)
@@ -245,12 +201,14 @@ class OrderCreateApi(APIView):
 
 
 class OrderDetailApi(APIView):
-    @extend_schema(tags=TAGS, responses={200: OrderDetailSerializer})
+    permission_classes = [AllowAny]  # a guest with the order's access token may read
+
+    @extend_schema(tags=TAGS, parameters=[ORDER_TOKEN_PARAM],
+                   responses={200: OrderDetailSerializer})
     def get(self, request, order_id):
-        """The order with its lines, status, version (also the ETag) and the actions the
-        caller may take now."""
-        order = selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
-        return render(request, order)
+        """The order with its lines, status, version (also the ETag) and the API actions
+        the caller can call now."""
+        return render(request, order_for_request(request, order_id, token_allowed=True))
 
 
 class OrderUpdateApi(APIView):
@@ -258,7 +216,7 @@ class OrderUpdateApi(APIView):
         class Meta:
             ref_name = "OrderUpdateInput"
 
-        shipping_address = serializers.DictField(required=False)
+        shipping_address = AddressSerializer(required=False)
         notes = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
         def validate(self, attrs):
@@ -266,31 +224,36 @@ class OrderUpdateApi(APIView):
                 raise serializers.ValidationError("Send shipping_address and/or notes.")
             return attrs
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={200: OrderDetailSerializer},
+    @extend_schema(tags=TAGS, request=InputSerializer,
+                   responses={200: OrderDetailSerializer, **errors(409, 412, 428)},
                    parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
                                                 required=True)])
     def patch(self, request, order_id):
         """Change the shipping address and/or notes before shipping. Requires If-Match with
         the version: stale → 412; a concurrent change that wins the race → 409."""
-        order = selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
+        order = order_for_request(request, order_id)
         require_for_others(request, order, "orders.update_order")
         data = OrderUpdateApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = expected_version(request)
-        order = services.order_update(order_id=order_id, expected_version=version,
-                                      **data.validated_data)
+        args = dict(data.validated_data)
+        if "shipping_address" in args:
+            args["shipping_address"] = dict(args["shipping_address"])
+        with api_action_names(request, order_id):
+            order = services.order_update(order_id=order_id, expected_version=version, **args)
         return render(request, order)
 
 
 class OrderArchiveApi(APIView):
-    @extend_schema(tags=TAGS, responses={204: None})
+    @extend_schema(tags=TAGS, responses={204: None, **errors(403, 409)})
     def delete(self, request, order_id):
-        """Staff only, terminal orders only: archive (an OrderArchived event). The order
+        """Support staff, terminal orders only: archive (an OrderArchived event). The order
         disappears from default listings; its events stay as the audit trail."""
-        selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
+        order_for_request(request, order_id)
         if not roles.can(request.user, "orders.archive_order"):
             raise PermissionDenied("Only staff can archive orders.")
-        services.order_archive(order_id=order_id)
+        with api_action_names(request, order_id):
+            services.order_archive(order_id=order_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -301,29 +264,34 @@ class OrderCancelApi(APIView):
 
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={202: OrderDetailSerializer})
+    @extend_schema(tags=TAGS, request=InputSerializer,
+                   responses={202: OrderDetailSerializer, **errors(409)})
     def post(self, request, order_id):
         """Request cancellation (202): the cancellation saga voids/refunds, releases stock
         and cancels the order, or rejects the request."""
-        order = selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
+        order = order_for_request(request, order_id)
         require_for_others(request, order, "orders.cancel_order")
         data = OrderCancelApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_request_cancellation(order_id=order_id,
-                                                    **data.validated_data)
+        with api_action_names(request, order_id):
+            order = services.order_request_cancellation(order_id=order_id,
+                                                        **data.validated_data)
         return render(request, order, status_code=status.HTTP_202_ACCEPTED)
 
 
 class OrderEventsApi(APIView):
+    permission_classes = [AllowAny]  # a guest with the order's access token may read
+    pagination_class = DefaultPagination
+
     class OutputSerializer(serializers.Serializer):
         class Meta:
-            ref_name = "OrderEventOutput"
+            ref_name = "OrderEvent"
 
         event_id = serializers.UUIDField(source="id")
         event_type = serializers.CharField()
         event_version = serializers.IntegerField()
         version = serializers.IntegerField()
-        data = serializers.JSONField()
+        data = serializers.DictField()
         created_at = serializers.DateTimeField()
         metadata = serializers.SerializerMethodField()
 
@@ -331,14 +299,14 @@ class OrderEventsApi(APIView):
             # Who did what is back-office information.
             return event.metadata if self.context.get("staff") else {}
 
-    @extend_schema(tags=TAGS, responses={200: OutputSerializer(many=True)})
+    @extend_schema(tags=TAGS, parameters=[ORDER_TOKEN_PARAM],
+                   responses={200: OutputSerializer(many=True)})
     def get(self, request, order_id):
-        """The order's event history, oldest first (metadata for staff only)."""
-        selectors.order_get(order_id=order_id, customer_id=owner_filter(request))
+        """The order's event history, oldest first, paginated (metadata for staff only)."""
+        order_for_request(request, order_id, token_allowed=True)
         events = selectors.order_events(order_id=order_id)
-        data = OrderEventsApi.OutputSerializer(events, many=True,
-                                               context={"staff": is_staff(request)}).data
-        return Response({"count": len(data), "results": data})
+        return paginated_response(self, request, events, OrderEventsApi.OutputSerializer,
+                                  context={"staff": is_staff(request)})
 
 
 # --- URL-sharing combinations (method → operation) -------------------------------------
@@ -349,3 +317,4 @@ class OrderCollectionApi(OrderListApi, OrderCreateApi):
 class OrderResourceApi(OrderDetailApi, OrderUpdateApi, OrderArchiveApi):
     """GET: OrderDetailApi; PATCH: OrderUpdateApi; DELETE: OrderArchiveApi."""
 
+    permission_classes = [AllowAny]  # GET admits a token; PATCH/DELETE check sign-in

@@ -11,7 +11,7 @@ class OrdersConfig(AppConfig):
     role_permissions = {
         roles.SUPPORT: ("orders.view_orderview", "orders.view_orderline", "orders.update_order",
                         "orders.cancel_order", "orders.approve_cancellation",
-                        "orders.ship_order", "orders.archive_order"),
+                        "orders.ship_order", "orders.archive_order", "orders.refund_order"),
         # stock work needs to see the orders it holds stock for, never to change them
         roles.INVENTORY: ("orders.view_orderview", "orders.view_orderline"),
     }

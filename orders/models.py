@@ -27,10 +27,10 @@ class OrderView(models.Model):
     archived = models.BooleanField(default=False)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=14, decimal_places=2)
-    shipping_total = models.DecimalField(max_digits=14, decimal_places=2)
-    discount_total = models.DecimalField(max_digits=14, decimal_places=2)
-    tax_total = models.DecimalField(max_digits=14, decimal_places=2)
-    total_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    shipping_total = models.DecimalField("shipping", max_digits=14, decimal_places=2)
+    discount_total = models.DecimalField("discount", max_digits=14, decimal_places=2)
+    tax_total = models.DecimalField("tax", max_digits=14, decimal_places=2)
+    total_amount = models.DecimalField("total", max_digits=14, decimal_places=2)
     captured_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     refunded_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     item_count = models.PositiveIntegerField()
@@ -60,6 +60,7 @@ class OrderView(models.Model):
             ("approve_cancellation", "Can approve or reject a cancellation awaiting approval"),
             ("ship_order", "Can ship, deliver and complete orders"),
             ("archive_order", "Can archive finished orders"),
+            ("refund_order", "Can refund part or all of what an order's customer paid"),
         ]
         ordering = ["-created_at", "-order_id"]
         indexes = [
@@ -84,7 +85,7 @@ class OrderLine(models.Model):
     order = models.ForeignKey(OrderView, on_delete=models.CASCADE, related_name="lines",
                               db_column="order_id")
     line_no = models.PositiveSmallIntegerField()
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(max_length=255)
     name = models.CharField(max_length=200)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()

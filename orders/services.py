@@ -34,6 +34,7 @@ from orders.validation import (
     clean_lines,
     clean_shipping_option,
     clean_text,
+    stock_errors,
 )
 
 repository: Repository[Order] = Repository(Order)
@@ -110,6 +111,7 @@ def order_place(
         payment_method = clean_text(payment_method, "payment_method", max_length=100) or None
     catalog = inventory_selectors.catalog_lookup(skus=[line["sku"] for line in clean])
     catalog_errors(clean, catalog)
+    stock_errors(clean, catalog)
     option = clean_shipping_option(shipping_option, currency=catalog[clean[0]["sku"]].currency)
 
     order = Order(order_id)

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from commerce.core.errors import ErrorCode, ValidationFailed
+from inventory.errors import InsufficientStock
 
 ADDRESS_FIELDS = {  # name → (required, max length)
     "name": (True, 200),
@@ -74,8 +75,8 @@ def clean_lines(value: Any) -> list[dict[str, Any]]:
             errors.append({"non_field_errors": ["Must be an object with sku and quantity."]})
             continue
         sku, qty = line.get("sku"), line.get("quantity")
-        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
-            err["sku"] = ["A sku of 1 to 64 characters is required."]
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > 255:
+            err["sku"] = ["A sku of 1 to 255 characters is required."]
         if isinstance(qty, bool) or not isinstance(qty, int):
             err["quantity"] = ["An integer is required."]
         elif not 1 <= qty <= max_qty:
@@ -103,6 +104,21 @@ def clean_text(value: Any, field: str, *, max_length: int, required: bool = Fals
     if len(value) > max_length:
         raise ValidationFailed(details={field: [f"At most {max_length} characters."]})
     return value
+
+
+def stock_errors(lines, catalog) -> None:
+    """Placement's up-front availability check, from the catalog lookup placement already
+    made (no extra query): every short line → 409 `insufficient_stock` naming the sku, the
+    quantity requested and what is available. A courtesy only: stock can go between this
+    check and the saga's reservation, which stays the guarantee (all-or-nothing, locked)."""
+    short = [{"sku": line["sku"], "requested": line["quantity"],
+              "available": max(catalog[line["sku"]].available, 0)}
+             for line in lines if line["quantity"] > catalog[line["sku"]].available]
+    if short:
+        raise InsufficientStock(
+            "Not enough stock: " + ", ".join(f"{s['sku']} ({s['available']} available)"
+                                             for s in short) + ".",
+            details={"lines": short})
 
 
 def catalog_errors(lines, catalog) -> None:

@@ -1,16 +1,23 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.response import Response
+from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from commerce.accounts import roles
-from orders import selectors as order_selectors
+from commerce.api.pagination import DefaultPagination, paginated_response
+from commerce.core.errors import NotFound
+from orders.access import order_for_request
+from orders.apis import ORDER_TOKEN_PARAM
 from payments import selectors
 
 
 class OrderPaymentListApi(APIView):
-    """The order's payments with their operations. The order's owner or staff; anyone
-    else gets 404 (order ids must not be probeable)."""
+    """The order's payments with their operations, paginated. The order's owner, staff, or
+    a guest with the order's access token; anyone else gets 404 (order ids must not be
+    probeable)."""
+
+    permission_classes = [AllowAny]  # order_for_request checks sign-in or the token
+    pagination_class = DefaultPagination
 
     class OutputSerializer(serializers.Serializer):
         class OperationSerializer(serializers.Serializer):
@@ -24,23 +31,30 @@ class OrderPaymentListApi(APIView):
         class Meta:
             ref_name = "Payment"
 
-        id = serializers.UUIDField()
+        payment_id = serializers.UUIDField(source="id")
+        order_id = serializers.UUIDField()
         status = serializers.CharField()
         currency = serializers.CharField()
         payment_method = serializers.CharField()
-        amount_authorized = serializers.DecimalField(max_digits=12, decimal_places=2)
-        amount_captured = serializers.DecimalField(max_digits=12, decimal_places=2)
-        amount_refunded = serializers.DecimalField(max_digits=12, decimal_places=2)
+        authorized_amount = serializers.DecimalField(source="amount_authorized", max_digits=12,
+                                                     decimal_places=2)
+        captured_amount = serializers.DecimalField(source="amount_captured", max_digits=12,
+                                                   decimal_places=2)
+        refunded_amount = serializers.DecimalField(source="amount_refunded", max_digits=12,
+                                                   decimal_places=2)
         gateway = serializers.CharField()
         gateway_reference = serializers.CharField()
         operations = OperationSerializer(many=True, source="operations.all")
         created_at = serializers.DateTimeField()
         updated_at = serializers.DateTimeField()
 
-    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["orders"])
+    @extend_schema(parameters=[ORDER_TOKEN_PARAM], responses={200: OutputSerializer(many=True)},
+                   tags=["orders"])
     def get(self, request, order_id):
-        is_staff = roles.can(request.user, "payments.view_payment")
-        order = order_selectors.order_get(
-            order_id=order_id, customer_id=None if is_staff else request.user.id)
+        order = order_for_request(request, order_id, token_allowed=True)
+        if (request.user and request.user.is_authenticated
+                and order.customer_id != request.user.pk
+                and not roles.can(request.user, "payments.view_payment")):
+            raise NotFound("Order not found.")
         payments = selectors.payment_list_for_order(order_id=order.order_id)
-        return Response(self.OutputSerializer(payments, many=True).data)
+        return paginated_response(self, request, payments, self.OutputSerializer)

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 
 from commerce.accounts import roles
 from commerce.core import context
+from commerce.core.admin import compact_id_html
 from commerce.core.errors import DomainError
 from sagas import services
 from sagas.models import SagaInstance, SagaStatus, SagaStep
@@ -24,8 +25,8 @@ class SagaStepInline(admin.TabularInline):
 
 @admin.register(SagaInstance)
 class SagaInstanceAdmin(admin.ModelAdmin):
-    list_display = ["id", "saga_type", "correlation_id", "status", "current_step", "attempts",
-                    "deadline", "last_error_short", "created_at", "updated_at"]
+    list_display = ["short_id", "saga_type", "short_correlation_id", "status", "current_step",
+                    "attempts", "deadline", "last_error_short", "created_at", "updated_at"]
     list_filter = ["status", "saga_type"]
     search_fields = ["=id", "=correlation_id"]
     ordering = ["-created_at"]
@@ -39,6 +40,14 @@ class SagaInstanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="saga", ordering="id")
+    def short_id(self, obj):
+        return compact_id_html(obj.id)
+
+    @admin.display(description="order", ordering="correlation_id")
+    def short_correlation_id(self, obj):
+        return compact_id_html(obj.correlation_id)
 
     # Actions name these (allowed_permissions): repairs are sagas.repair_saga; deciding on
     # a cancellation is the same permission as in the API.
@@ -58,6 +67,7 @@ class SagaInstanceAdmin(admin.ModelAdmin):
             try:
                 fn(saga)
                 ok += 1
+                self.log_change(request, saga, f"Saga {done} in the back office.")
             except DomainError as exc:
                 self.message_user(request, f"{saga.id}: {exc.message}", messages.ERROR)
         if ok:

@@ -5,8 +5,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce.api.pagination import DefaultPagination
+from commerce.api.pagination import DefaultPagination, paginated_response
 from commerce.api.permissions import HasPermission
+from commerce.api.schema import errors
 from commerce.core import context
 from sagas import selectors, services
 from sagas.models import SagaStatus
@@ -42,6 +43,7 @@ class SagaSerializer(serializers.Serializer):
 
 class SagaListApi(APIView):
     permission_classes = [HasPermission("sagas.view_sagainstance")]
+    pagination_class = DefaultPagination
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=SagaStatus.choices, required=False)
@@ -60,10 +62,8 @@ class SagaListApi(APIView):
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(
-            selectors.saga_list(**filters.validated_data), request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginated_response(self, request, selectors.saga_list(**filters.validated_data),
+                                  self.OutputSerializer)
 
 
 class SagaDetailApi(APIView):
@@ -102,12 +102,39 @@ class CancellationApproveApi(APIView):
         class Meta:
             ref_name = "CancellationDecision"
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, tags=["orders"])
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **errors(409)},
+                   tags=["orders"])
     def post(self, request, order_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        actor = context.actor_label(request.user)
-        with context.bind(actor=actor):
-            saga = services.cancellation_decide(order_id=order_id, actor=actor,
-                                                **data.validated_data)
-        return Response(self.OutputSerializer(saga).data)
+        return _decide(request, order_id, **data.validated_data)
+
+
+def _decide(request, order_id, *, approve: bool, reason: str) -> Response:
+    actor = context.actor_label(request.user)
+    with context.bind(actor=actor):
+        saga = services.cancellation_decide(order_id=order_id, actor=actor, approve=approve,
+                                            reason=reason)
+    return Response(CancellationApproveApi.OutputSerializer(saga).data)
+
+
+class CancellationRejectApi(APIView):
+    """Staff reject a cancellation waiting for approval: the order keeps its status and
+    `cancellation_pending` clears (CancellationRejected). 409 `invalid_saga_state` when the
+    cancellation is not waiting for a decision (it is already being carried out)."""
+
+    permission_classes = [HasPermission("orders.approve_cancellation")]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+        class Meta:
+            ref_name = "CancellationRejectInput"
+
+    @extend_schema(request=InputSerializer,
+                   responses={200: CancellationApproveApi.OutputSerializer, **errors(409)},
+                   tags=["orders"])
+    def post(self, request, order_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _decide(request, order_id, approve=False, reason=data.validated_data["reason"])

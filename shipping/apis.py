@@ -138,7 +138,7 @@ class ShipmentCreateApi(APIView):
             class Meta:
                 ref_name = "ShipmentCreateLine"
 
-            sku = serializers.CharField(max_length=64)
+            sku = serializers.CharField(max_length=255)
             quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
         lines = LineSerializer(many=True, required=False, allow_empty=False,

@@ -84,7 +84,7 @@ class ShipmentLine(models.Model):
     id = models.UUIDField(primary_key=True)
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
     line_no = models.PositiveSmallIntegerField()
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField()
 
     class Meta:
@@ -158,7 +158,7 @@ class ReturnLine(models.Model):
     return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE,
                                        related_name="lines", db_column="return_id")
     line_no = models.PositiveSmallIntegerField()
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField()  # asked to return
     received_quantity = models.PositiveIntegerField(null=True, blank=True)
     disposition = models.CharField(max_length=10, blank=True, default="")  # restock|write_off

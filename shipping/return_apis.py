@@ -48,7 +48,7 @@ class LineInput(serializers.Serializer):
     class Meta:
         ref_name = "ReturnLineInput"
 
-    sku = serializers.CharField(max_length=64)
+    sku = serializers.CharField(max_length=255)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -8,6 +8,15 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from commerce.accounts import roles
 from commerce.accounts.services import token_revoke, user_register
 from commerce.api import throttles
+from commerce.api.schema import errors
+
+
+class TokenPairSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "TokenPair"
+
+    access = serializers.CharField()
+    refresh = serializers.CharField()
 
 
 class RegisterApi(APIView):
@@ -25,14 +34,19 @@ class RegisterApi(APIView):
         email = serializers.EmailField()
         full_name = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, tags=["auth"])
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, **errors(409)},
+                   tags=["auth"])
     def post(self, request):
+        """Create a customer account (409 `email_taken`). An email a guest checked out with
+        registers as usual: the account takes over the guest's orders."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_register(**data.validated_data)
         return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(post=extend_schema(responses={200: TokenPairSerializer, **errors(401)},
+                                       tags=["auth"]))
 class TokenObtainApi(TokenObtainPairView):
     """`email` (any letter case) + `password` → `access` + `refresh`. Throttled per IP and
     per account (429 `throttled`, Retry-After)."""
@@ -41,6 +55,8 @@ class TokenObtainApi(TokenObtainPairView):
     throttle_classes = [throttles.TokenIpThrottle, throttles.TokenAccountThrottle]
 
 
+@extend_schema_view(post=extend_schema(responses={200: TokenPairSerializer, **errors(401)},
+                                       tags=["auth"]))
 class TokenRefreshApi(TokenRefreshView):
     """`refresh` → a new `access` and a new `refresh`; the old refresh token is revoked
     (rotation), so a stolen one stops working once its owner refreshes."""
@@ -62,7 +78,7 @@ class LogoutApi(APIView):
 
         refresh = serializers.CharField(max_length=4096)
 
-    @extend_schema(request=InputSerializer, responses={204: None}, tags=["auth"])
+    @extend_schema(request=InputSerializer, responses={204: None, **errors(401)}, tags=["auth"])
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -40,6 +40,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # Made by a guest checkout: no password, cannot sign in. Registering with its email
+    # turns it into a full account that keeps its orders.
+    is_guest = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

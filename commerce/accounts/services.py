@@ -17,17 +17,46 @@ class EmailTaken(DomainError):
 
 
 def user_register(*, email: str, password: str, full_name: str = ""):
+    """A new customer account. If a guest checkout already made a guest account for this
+    email, registering takes it over (its orders join the new account)."""
     User = get_user_model()
     email = normalize_email(email)
     try:
         validate_password(password, user=User(email=email))
     except DjangoValidationError as exc:
         raise ValidationFailed(details={"password": list(exc.messages)}) from exc
+    with transaction.atomic():
+        guest = User.objects.select_for_update().filter(email=email, is_guest=True).first()
+        if guest is not None:
+            guest.is_guest = False
+            guest.full_name = full_name
+            guest.set_password(password)
+            guest.save(update_fields=["is_guest", "full_name", "password"])
+            return guest
     try:
         with transaction.atomic():
             return User.objects.create_user(email=email, password=password, full_name=full_name)
     except IntegrityError as exc:
         raise EmailTaken(details={"email": [EmailTaken.default_message]}) from exc
+
+
+def guest_customer_get_or_create(*, email: str):
+    """The customer a guest checkout with `email` orders for: the account with this email
+    if there is one (the order joins it), else a guest account (no password). Runs in the
+    caller's transaction."""
+    User = get_user_model()
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            user = User(email=email, is_guest=True)
+            user.set_unusable_password()
+            user.save()
+            return user
+    except IntegrityError:  # a concurrent checkout with the same email made it first
+        return User.objects.get(email=email)
 
 
 class _RefreshToken(RefreshToken):

@@ -55,6 +55,9 @@ class ErrorCode(StrEnum):
     RETURN_WINDOW_CLOSED = "return_window_closed"
     INVALID_RETURN_STATE = "invalid_return_state"
     REFUND_EXCEEDS_REFUNDABLE = "refund_exceeds_refundable"
+    INVALID_SIGNATURE = "invalid_signature"
+    UNSUBSCRIBE_LINK_INVALID = "unsubscribe_link_invalid"
+    UNSUBSCRIBE_LINK_USED = "unsubscribe_link_used"
 
 
 class DomainError(Exception):

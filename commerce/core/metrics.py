@@ -59,6 +59,26 @@ WAKEUP_FAILURES = Counter(
     ["task"],
 )
 
+# Consumers of the commerce:events stream (notifications/stream.py), by consumer group and
+# outcome (handled, duplicate, failed, claimed, dead_lettered).
+STREAM_ENTRIES = Counter(
+    "commerce_stream_entries_total", "Stream entries seen by consumer groups",
+    ["group", "outcome"]
+)
+# Notification deliveries entering each state (queued, sent, delivered, failed, bounced).
+NOTIFICATIONS = Counter(
+    "commerce_notifications_total", "Notification deliveries by channel and state",
+    ["channel", "state"]
+)
+# Outbound webhook attempts by outcome (delivered, failed, disabled) and their latency.
+WEBHOOK_ATTEMPTS = Counter(
+    "commerce_webhook_attempts_total", "Webhook delivery attempts", ["outcome"]
+)
+WEBHOOK_ATTEMPT_SECONDS = Histogram(
+    "commerce_webhook_attempt_seconds", "Latency of webhook delivery attempts",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
 # Shipping (shipping app): labels bought per carrier and kind (shipment, return) and outcome
 # (ok, refused, unavailable); tracking events recorded per carrier and source (webhook,
 # poll); carrier webhooks received per outcome (recorded, duplicate, unknown, rejected).

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",  # logout and refresh rotation revoke tokens
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets, served locally
     "django_fsm",
     # shared kernel
     "commerce.accounts",
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "payments",
     "cart",
     "sagas",
+    "notifications",
     "shipping",
 ]
 
@@ -100,7 +102,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Languages customer messages are written in (templates/notifications, locale/).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -220,7 +225,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several components share.
     "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.lifecycle.OrderStatus.choices",
         "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
         "ReturnStatusEnum": "shipping.models.ReturnStatus",
     },
@@ -287,6 +297,46 @@ PAYMENT_API_TIMEOUT_SECONDS = env.float("PAYMENT_API_TIMEOUT_SECONDS", default=5
 # Exponential backoff for transient saga step failures: base * 2**(attempt-1), capped.
 SAGA_RETRY_BACKOFF_SECONDS = env.float("SAGA_RETRY_BACKOFF_SECONDS", default=1.0)
 SAGA_RETRY_BACKOFF_MAX_SECONDS = env.float("SAGA_RETRY_BACKOFF_MAX_SECONDS", default=60.0)
+
+# --- Notifications and webhooks (notifications app; README "Configuration") --------------
+# Links in messages (unsubscribe, tracking fallback, admin) and provider callbacks point here.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+NOTIFICATIONS_CONSUMER_GROUP = env("NOTIFICATIONS_CONSUMER_GROUP", default="notifications")
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_BACKOFF_SECONDS = env.float("NOTIFICATIONS_RETRY_BACKOFF_SECONDS", default=30.0)
+NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS = env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX_SECONDS",
+                                                    default=3600.0)
+# Email: Django's SMTP backend; locally the SMTP simulator (python -m simulators smtp).
+# EMAIL_URL like smtp://user:pass@host:587/?tls=True (django-environ's email_url).
+_email = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:8025")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"], _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Commerce <orders@commerce.local>")
+EMAIL_RECEIPT_SECRET = env("EMAIL_RECEIPT_SECRET", default="dev-email-receipt-secret")
+# SMS (Twilio-like), push (FCM-like), Slack incoming webhook; defaults are the simulators.
+SMS_API_URL = env("SMS_API_URL", default="http://127.0.0.1:8103")
+SMS_ACCOUNT_SID = env("SMS_ACCOUNT_SID", default="AC00000000000000000000000000000000")
+SMS_AUTH_TOKEN = env("SMS_AUTH_TOKEN", default="dev-sms-auth-token")
+SMS_FROM_NUMBER = env("SMS_FROM_NUMBER", default="+15005550006")
+PUSH_API_URL = env("PUSH_API_URL", default="http://127.0.0.1:8104")
+PUSH_PROJECT_ID = env("PUSH_PROJECT_ID", default="commerce-local")
+PUSH_API_TOKEN = env("PUSH_API_TOKEN", default="dev-push-token")
+PUSH_RECEIPT_SECRET = env("PUSH_RECEIPT_SECRET", default="dev-push-receipt-secret")
+SLACK_WEBHOOK_URL = env("SLACK_WEBHOOK_URL",
+                        default="http://127.0.0.1:8105/services/T0LOCAL/B0LOCAL/localdev")
+SLACK_CHANNEL = env("SLACK_CHANNEL", default="#commerce-ops")
+# Webhooks to subscribers: retries with exponential backoff, disabled after N failures in a row.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+WEBHOOK_RETRY_BACKOFF_SECONDS = env.float("WEBHOOK_RETRY_BACKOFF_SECONDS", default=10.0)
+WEBHOOK_RETRY_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_RETRY_BACKOFF_MAX_SECONDS",
+                                              default=3600.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
 
 # --- shipping (shipping app, docs/shipping.md) ------------------------------------------
 # Carrier APIs. The defaults point at the local carrier simulator (`python -m simulators

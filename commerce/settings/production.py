@@ -9,6 +9,12 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # required: raises ImproperlyConfigured if missing
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 PAYMENT_API_KEY = env("PAYMENT_API_KEY")  # required: the processor's live or test secret key
+# Required: anyone knowing the development values could forge delivery receipts.
+SMS_AUTH_TOKEN = env("SMS_AUTH_TOKEN")
+PUSH_API_TOKEN = env("PUSH_API_TOKEN")
+PUSH_RECEIPT_SECRET = env("PUSH_RECEIPT_SECRET")
+EMAIL_RECEIPT_SECRET = env("EMAIL_RECEIPT_SECRET")
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL").rstrip("/")
 # Carriers are opt-in here (base defaults point at the simulator): each one listed needs its
 # real API URL and credentials, or the settings refuse to load.
 SHIPPING_CARRIERS = env.list("SHIPPING_CARRIERS", default=[])

@@ -13,7 +13,9 @@ REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES["default"]["LOCATION"] = REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = "commerce-test"
 CELERY_BROKER_URL = REDIS_URL
-EVENTS_PUBSUB_CHANNEL = "commerce-test.events"
+# Pub/sub channels are server-wide (not per db number): name it after the db, so test runs
+# side by side on one Redis never hear each other's events.
+EVENTS_PUBSUB_CHANNEL = f"commerce-test-{REDIS_URL.rsplit('/', 1)[-1]}.events"
 EVENTS_STREAM_KEY = "commerce-test:events"
 
 # A retried saga step is due again at once, so eager tests run it within the same run;

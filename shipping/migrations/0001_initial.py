@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(primary_key=True, serialize=False)),
                 ('line_no', models.PositiveSmallIntegerField()),
-                ('sku', models.CharField(max_length=64)),
+                ('sku', models.CharField(max_length=255)),
                 ('quantity', models.PositiveIntegerField()),
                 ('received_quantity', models.PositiveIntegerField(blank=True, null=True)),
                 ('disposition', models.CharField(blank=True, default='', max_length=10)),
@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(primary_key=True, serialize=False)),
                 ('line_no', models.PositiveSmallIntegerField()),
-                ('sku', models.CharField(max_length=64)),
+                ('sku', models.CharField(max_length=255)),
                 ('quantity', models.PositiveIntegerField()),
                 ('shipment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='shipping.shipment')),
             ],

@@ -213,8 +213,10 @@ def test_merge_adds_quantities_caps_and_deletes_guest(customer, item, settings):
     assert lines_of(mine) == {a: 10, b: 2}
     assert stored(gref.cart_id) == {}
     assert redis_client().zscore(store.expiries_key(), gref.cart_id) is None
-    with pytest.raises(NotFound):
-        services.cart_merge(user=customer, guest_token=guest.token)
+    # a retry answers the same report and changes nothing
+    again = services.cart_merge(user=customer, guest_token=guest.token)
+    assert (sorted(again.merged), again.dropped) == (sorted([a, b]), [])
+    assert lines_of(mine) == {a: 10, b: 2}
 
 
 def test_merge_drops_lines_past_the_line_limit(customer, item, settings):

@@ -5,32 +5,22 @@ error body is the envelope (issue 11). About a minute in CI; FUZZ_EXAMPLES raise
 import os
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from commerce.accounts.services import staff_create
-from commerce.wsgi import application
+from tests.api.openapi import api_schema, in_test_transaction
 from tests.factories import make_item
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "80"))
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+schema = api_schema()  # the suite's one schemathesis wiring (tests/api/openapi.py)
 
 
 @pytest.fixture
 def wsgi_in_test_transaction():
-    """Calls go straight to the WSGI handler, whose request signals would close the test's
-    database connection (and its transaction) after each one; Django's test client
-    detaches them the same way."""
-    from django.core import signals
-    from django.db import close_old_connections
-
-    for signal in (signals.request_started, signals.request_finished):
-        signal.disconnect(close_old_connections)
-    yield
-    for signal in (signals.request_started, signals.request_finished):
-        signal.connect(close_old_connections)
+    with in_test_transaction():
+        yield
 
 
 @pytest.fixture

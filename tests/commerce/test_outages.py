@@ -66,7 +66,8 @@ def test_order_and_inventory_reads_work_while_redis_is_down(debug, settings, cus
     assert customer_api.get("/api/v1/orders/").status_code == 200
     assert customer_api.get(f"/api/v1/orders/{order.order_id}/").status_code == 200
     assert customer_api.get(f"/api/v1/orders/{order.order_id}/events/").status_code == 200
-    assert customer_api.get(f"/api/v1/inventory/items/{item.sku}/").status_code == 200
+    assert customer_api.get(f"/api/v1/catalog/products/{item.sku}/").status_code == 200
+    assert stock_api.get(f"/api/v1/inventory/items/{item.sku}/").status_code == 200
     assert stock_api.get("/api/v1/inventory/items/").status_code == 200
     assert stock_api.get("/api/v1/inventory/summary/").status_code == 200
 
@@ -78,7 +79,8 @@ def test_order_and_inventory_reads_work_while_redis_is_down(debug, settings, cus
 ])
 def test_cart_answers_503_while_redis_is_down(debug, redis_down, customer, method, path):
     make_item(sku="SKU-1")
-    body = {"sku": "SKU-1", "quantity": 1, "shipping_address": {"name": "A"}}
+    body = {"sku": "SKU-1", "quantity": 1, "shipping_address": {
+        "name": "A", "line1": "1 Way", "city": "C", "postal_code": "12345", "country": "GB"}}
     r = auth_client(customer).generic(method, path, json.dumps(body),
                                       content_type="application/json")
     assert_unavailable(r, "redis")

@@ -110,6 +110,9 @@ def operations(world):
         "inventory.reserve": ("post", "/api/v1/inventory/reservations/", {
             "order_id": str(res_order), "lines": [{"sku": "ROLE-1", "quantity": 1}]}, 201),
         "sagas.list": ("get", "/api/v1/sagas/", None, 200),
+        "webhooks.list": ("get", "/api/v1/webhooks/endpoints/", None, 200),
+        "webhooks.create": ("post", "/api/v1/webhooks/endpoints/", {
+            "name": "erp", "url": "https://erp.example.com/h", "event_types": ["*"]}, 201),
         "shipping.list_shipments": ("get", "/api/v1/shipping/shipments/", None, 200),
         # a placed order cannot ship yet: allowed callers reach the lifecycle's 409
         "shipping.create_shipment": ("post", f"/api/v1/orders/{placed}/shipments/",
@@ -137,7 +140,8 @@ ALLOWED = {
                 "sagas.list", "shipping.list_shipments", "shipping.create_shipment",
                 "shipping.void_shipment", "shipping.returns_queue", "shipping.receive_return"},
 }
-OPERATION_NAMES = sorted(ALLOWED[SUPPORT] | ALLOWED[INVENTORY])
+ADMIN_ONLY = {"webhooks.list", "webhooks.create"}
+OPERATION_NAMES = sorted(ALLOWED[SUPPORT] | ALLOWED[INVENTORY] | ADMIN_ONLY)
 
 
 @pytest.mark.parametrize("role", [SUPPORT, INVENTORY, ADMIN])
@@ -201,6 +205,11 @@ PAGES = {
     "/admin/shipping/shipment/": {SUPPORT, INVENTORY, ADMIN},
     "/admin/shipping/returnrequest/": {SUPPORT, INVENTORY, ADMIN},
     "/admin/accounts/user/": {ADMIN},
+    "/admin/notifications/delivery/": {SUPPORT, ADMIN},
+    "/admin/notifications/templateoverride/preview/": {SUPPORT, ADMIN},
+    "/admin/notifications/templateoverride/add/": {ADMIN},
+    "/admin/notifications/webhookendpoint/": {ADMIN},
+    "/admin/notifications/webhookdelivery/": {ADMIN},
 }
 
 

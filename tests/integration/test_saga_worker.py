@@ -54,7 +54,8 @@ def test_cart_checkout_to_confirmed_order_with_a_real_worker(
     assert_consistent(order_id)
     # and the payments endpoint shows it to its owner
     listed = api.get(f"/api/v1/orders/{order_id}/payments/").json()
-    assert [(p["status"], p["amount_captured"]) for p in listed] == [("captured", "25.00")]
+    assert [(p["status"], p["captured_amount"]) for p in listed["results"]] == [
+        ("captured", "25.00")]
 
 
 def test_worker_killed_mid_step_then_new_worker_and_sweeper_finish(

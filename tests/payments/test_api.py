@@ -23,16 +23,18 @@ def test_owner_sees_payments_with_operations(order, customer_api,
     with django_assert_max_num_queries(6):
         r = customer_api.get(f"/api/v1/orders/{order.order_id}/payments/")
     assert r.status_code == 200
-    [payment] = r.json()
-    assert (payment["status"], payment["amount_authorized"], payment["amount_captured"],
-            payment["amount_refunded"], payment["currency"]) == (
+    assert r.json()["count"] == 1
+    [payment] = r.json()["results"]
+    assert (payment["status"], payment["authorized_amount"], payment["captured_amount"],
+            payment["refunded_amount"], payment["currency"]) == (
         "captured", "12.00", "12.00", "0.00", "USD")
+    assert payment["order_id"] == str(order.order_id)
     assert [op["kind"] for op in payment["operations"]] == ["authorize", "capture"]
 
 
 def test_staff_sees_any_order(order, staff_api):
     r = staff_api.get(f"/api/v1/orders/{order.order_id}/payments/")
-    assert r.status_code == 200 and len(r.json()) == 1
+    assert r.status_code == 200 and r.json()["count"] == 1
 
 
 def test_other_customers_get_404(order, make_customer, api):

@@ -9,6 +9,7 @@ from commerce.core import external
 from commerce.core.errors import Conflict
 from commerce.eventstore.models import Event
 from inventory.selectors import reservation_get_for_order
+from inventory.services import stock_adjust
 from orders import services as order_services
 from orders.selectors import order_get
 from payments.gateways import get_gateway
@@ -84,17 +85,21 @@ def test_declined_card_fails_the_order_and_releases_stock(customer, item, run):
     assert_consistent(order.order_id)
 
 
-def test_out_of_stock_fails_the_order_without_calling_the_gateway(customer, item, run,
-                                                                 payment_processor):
-    # when
-    order = run(customer, item, quantity=11)
-    # then
+def test_out_of_stock_fails_the_order_without_calling_the_gateway(
+        customer, item, payment_processor, django_capture_on_commit_callbacks):
+    # given an order placed while stock was there (placement's check passes)...
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = place(customer, item, quantity=5)
+        # ...and stock that went before the saga reserves (the check is a courtesy only)
+        stock_adjust(sku=item.sku, delta=-8, reason="damaged in the warehouse")
+    # then the saga's reservation refuses it and the order fails
+    order = order_get(order_id=placed.order_id)
     assert order.status == "failed"
     assert order.failure_code == "insufficient_stock"
     assert event_types(order.order_id) == [
         "OrderPlaced", "InventoryReservationFailed", "OrderFailed"]
     assert reservation_get_for_order(order_id=order.order_id) is None
-    assert stock(item) == (10, 0, 10)
+    assert stock(item) == (2, 0, 2)
     assert not Payment.objects.exists()
     assert payment_processor.stats().get("requests", 0) == 0  # the gateway was never called
     assert_consistent(order.order_id)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0002_staff_permissions'),
+        ('orders', '0005_refund_permission'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0002_staff_permissions'),
+        ('inventory', '0003_string_product_id_long_skus'),
     ]
 
     operations = [
