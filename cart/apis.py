@@ -239,7 +239,7 @@ class CartShippingOptionsApi(APIView):
         options = OptionSerializer(many=True)
 
     @extend_schema(parameters=[_TOKEN_PARAM, FilterSerializer],
-                   responses={200: OutputSerializer}, tags=["cart"])
+                   responses={200: OutputSerializer, **errors(404, 503)}, tags=["cart"])
     def get(self, request):
         query = self.FilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

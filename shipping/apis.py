@@ -13,11 +13,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commerce.accounts import roles
-from commerce.api.pagination import DefaultPagination
+from commerce.api.pagination import DefaultPagination, paginated_response
 from commerce.api.permissions import HasPermission
+from commerce.api.schema import errors
 from commerce.core.errors import NotFound
-from orders import selectors as order_selectors
+from orders.access import is_staff, order_for_request
+from orders.apis import ORDER_TOKEN_PARAM
 from shipping import carriers, selectors, services, tracking
 from shipping.models import ShipmentStatus
 
@@ -28,24 +29,11 @@ CAN_VIEW = HasPermission("shipping.view_shipment")
 CAN_CREATE = HasPermission("shipping.create_shipment")
 
 
-def is_staff(request) -> bool:
-    """Staff who may read any order (others see only their own)."""
-    return roles.can(request.user, "orders.view_orderview")
-
-
-def owned_order(request, order_id):
-    """The order if the caller may see it (its customer or staff); another customer's is 404."""
-    return order_selectors.order_get(order_id=order_id,
-                                     customer_id=None if is_staff(request) else request.user.pk)
-
-
 def paginated(view: APIView, request, filter_cls, query, output_cls) -> Response:
     """A filtered, paginated list: `query(**filters)` rendered page by page."""
     filters = filter_cls(data=request.query_params)
     filters.is_valid(raise_exception=True)
-    paginator = DefaultPagination()
-    page = paginator.paginate_queryset(query(**filters.validated_data), request, view=view)
-    return paginator.get_paginated_response(output_cls(page, many=True).data)
+    return paginated_response(view, request, query(**filters.validated_data), output_cls)
 
 
 def pdf_response(label) -> HttpResponse:
@@ -108,6 +96,8 @@ def render_shipment(request, shipment, *, status_code=200) -> Response:
 
 # --- the order's shipments: tracking timeline (owner or staff), create (staff) ----------
 class OrderTrackingApi(APIView):
+    permission_classes = [AllowAny]  # a guest with the order's access token may read
+
     class OutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OrderTracking"
@@ -116,11 +106,12 @@ class OrderTrackingApi(APIView):
         status = serializers.CharField()
         shipments = ShipmentOutput(many=True)
 
-    @extend_schema(tags=TAGS, responses={200: OutputSerializer})
+    @extend_schema(tags=TAGS, parameters=[ORDER_TOKEN_PARAM], responses={200: OutputSerializer})
     def get(self, request, order_id):
         """The order's tracking timeline: every parcel with its lines and carrier scans,
-        oldest parcel first. The order's customer or staff (others: 404)."""
-        order = owned_order(request, order_id)
+        oldest parcel first. The order's customer (or a guest with its X-Order-Token) or
+        staff; others: 404."""
+        order = order_for_request(request, order_id, token_allowed=True)
         shipments = selectors.shipments_for_order(order_id=order.order_id)
         cls = ShipmentStaffOutput if is_staff(request) else ShipmentOutput
         return Response({"order_id": str(order.order_id), "status": order.status,
@@ -146,7 +137,8 @@ class ShipmentCreateApi(APIView):
         carrier = serializers.CharField(max_length=20, required=False, allow_null=True)
         service_level = serializers.CharField(max_length=20, required=False, allow_null=True)
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={201: ShipmentStaffOutput},
+    @extend_schema(tags=TAGS, request=InputSerializer,
+                   responses={201: ShipmentStaffOutput, **errors(409, 503)},
                    parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
                                                 description="The same key returns the same "
                                                             "shipment.")])
@@ -155,7 +147,7 @@ class ShipmentCreateApi(APIView):
         shipment and buy its label (carrier and service: as asked, else the customer's
         choice at checkout). 201 with the shipment even when the carrier was down (status
         label_pending, bought later) or refused the label (label_failed, with its words)."""
-        owned_order(request, order_id)
+        order_for_request(request, order_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         args = data.validated_data
@@ -178,6 +170,7 @@ class OrderShipmentsApi(OrderTrackingApi, ShipmentCreateApi):
 # --- staff: shipments ------------------------------------------------------------------
 class ShipmentListApi(APIView):
     permission_classes = [CAN_VIEW]
+    pagination_class = DefaultPagination
 
     class FilterSerializer(serializers.Serializer):
         class Meta:
@@ -217,7 +210,8 @@ class ShipmentLabelApi(APIView):
 class ShipmentPurchaseLabelApi(APIView):
     permission_classes = [CAN_CREATE]
 
-    @extend_schema(tags=TAGS, request=None, responses={200: ShipmentStaffOutput})
+    @extend_schema(tags=TAGS, request=None,
+                   responses={200: ShipmentStaffOutput, **errors(409, 503)})
     def post(self, request, shipment_id):
         """Buy the label again after a refusal or an outage (same idempotency key, so the
         carrier never sells two); a shipment that has its label is returned unchanged."""
@@ -235,7 +229,8 @@ class ShipmentVoidApi(APIView):
         reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
                                        default="")
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={200: ShipmentStaffOutput})
+    @extend_schema(tags=TAGS, request=InputSerializer,
+                   responses={200: ShipmentStaffOutput, **errors(409, 503)})
     def post(self, request, shipment_id):
         """Void the label and cancel the shipment before the carrier has the parcel: its
         units are held for the order again (409 shipment_not_cancellable after pickup)."""
@@ -261,8 +256,8 @@ class CarrierWebhookApi(APIView):
         recorded = serializers.IntegerField()
         unknown = serializers.IntegerField()
 
-    @extend_schema(tags=TAGS, request=OpenApiTypes.OBJECT, responses={200: OutputSerializer},
-                   auth=[])
+    @extend_schema(tags=TAGS, request=OpenApiTypes.OBJECT,
+                   responses={200: OutputSerializer, **errors(401, 503)}, auth=[])
     def post(self, request, carrier: str):
         if carrier not in carriers.enabled():
             raise NotFound("No such carrier.")

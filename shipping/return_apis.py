@@ -1,17 +1,20 @@
 """Returns (RMA) API: customers request returns of their delivered orders and download the
 return label once approved; staff work the returns queue (approve, reject, receive)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce.api.idempotency import idempotent_response
-from commerce.api.pagination import DefaultPagination
+from commerce.api.pagination import DefaultPagination, paginated_response
 from commerce.api.permissions import HasPermission
+from commerce.api.schema import errors, idempotent
+from orders.access import order_for_request, require_for_others
+from orders.apis import ORDER_TOKEN_PARAM
 from shipping import returns, selectors
-from shipping.apis import PDF, owned_order, paginated, pdf_response
+from shipping.apis import PDF, paginated, pdf_response
 from shipping.models import ReturnStatus
 
 TAGS = ["returns"]
@@ -54,14 +57,17 @@ class LineInput(serializers.Serializer):
 
 # --- the customer's side -----------------------------------------------------------------
 class OrderReturnListApi(APIView):
-    @extend_schema(tags=TAGS, responses={200: ReturnOutput(many=True)})
+    permission_classes = [AllowAny]  # a guest with the order's access token may read
+    pagination_class = DefaultPagination
+
+    @extend_schema(tags=TAGS, parameters=[ORDER_TOKEN_PARAM],
+                   responses={200: ReturnOutput(many=True)})
     def get(self, request, order_id):
-        """The order's returns, oldest first (its customer or staff), paginated."""
-        order = owned_order(request, order_id)
-        paginator = DefaultPagination()
-        page = paginator.paginate_queryset(selectors.return_list(order_id=order.order_id),
-                                           request, view=self)
-        return paginator.get_paginated_response(ReturnOutput(page, many=True).data)
+        """The order's returns, oldest first (its customer, a guest with its X-Order-Token,
+        or staff), paginated."""
+        order = order_for_request(request, order_id, token_allowed=True)
+        return paginated_response(self, request, selectors.return_list(order_id=order.order_id),
+                                  ReturnOutput)
 
 
 class OrderReturnRequestApi(APIView):
@@ -72,13 +78,15 @@ class OrderReturnRequestApi(APIView):
         lines = LineInput(many=True, allow_empty=False)
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={201: ReturnOutput},
-                   parameters=[OpenApiParameter("Idempotency-Key", str,
-                                                OpenApiParameter.HEADER)])
+    @extend_schema(tags=TAGS, **idempotent(
+        request=InputSerializer, responses={201: ReturnOutput, **errors(409, 503)}))
     def post(self, request, order_id):
         """Ask to return some delivered units, with a reason, within the return window
-        (409 return_window_closed after it). Staff approve or reject it."""
-        order = owned_order(request, order_id)
+        (409 return_window_closed after it): the order's customer (signed in; a guest's
+        order joins their account when they register), or staff with
+        `shipping.decide_return` on the customer's behalf. Staff approve or reject it."""
+        order = order_for_request(request, order_id)
+        require_for_others(request, order, "shipping.decide_return")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         args = data.validated_data
@@ -97,14 +105,14 @@ class OrderReturnRequestApi(APIView):
 class OrderReturnsApi(OrderReturnListApi, OrderReturnRequestApi):
     """GET: OrderReturnListApi; POST: OrderReturnRequestApi."""
 
-    permission_classes = [IsAuthenticated]
-
 
 class OrderReturnLabelApi(APIView):
-    @extend_schema(tags=TAGS, responses=PDF)
+    permission_classes = [AllowAny]  # a guest with the order's access token may read
+
+    @extend_schema(tags=TAGS, parameters=[ORDER_TOKEN_PARAM], responses=PDF)
     def get(self, request, order_id, return_id):
         """The return label to print (once the return is approved)."""
-        order = owned_order(request, order_id)
+        order = order_for_request(request, order_id, token_allowed=True)
         selectors.return_get(return_id=return_id, order_id=order.order_id)
         return pdf_response(selectors.label_get(label_id=return_id))
 
@@ -112,6 +120,7 @@ class OrderReturnLabelApi(APIView):
 # --- staff: the returns queue --------------------------------------------------------------
 class ReturnQueueApi(APIView):
     permission_classes = [HasPermission("shipping.view_returnrequest")]
+    pagination_class = DefaultPagination
 
     class FilterSerializer(serializers.Serializer):
         class Meta:
@@ -146,7 +155,8 @@ class ReturnApproveApi(APIView):
         carrier = serializers.CharField(max_length=20, required=False, allow_null=True)
         service_level = serializers.CharField(max_length=20, required=False, allow_null=True)
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={200: ReturnOutput})
+    @extend_schema(tags=TAGS, request=InputSerializer,
+                   responses={200: ReturnOutput, **errors(409, 422, 503)})
     def post(self, request, return_id):
         """Approve a requested return: buys the return label (carrier: as asked, else the
         one that delivered) and sends the customer its URL (ReturnApproved)."""
@@ -165,7 +175,8 @@ class ReturnRejectApi(APIView):
 
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={200: ReturnOutput})
+    @extend_schema(tags=TAGS, request=InputSerializer,
+                   responses={200: ReturnOutput, **errors(409, 503)})
     def post(self, request, return_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -190,7 +201,8 @@ class ReturnReceiveApi(APIView):
         lines = LineSerializer(many=True, required=False, allow_empty=False,
                                help_text="Omit: every unit of the return, restocked.")
 
-    @extend_schema(tags=TAGS, request=InputSerializer, responses={200: ReturnOutput})
+    @extend_schema(tags=TAGS, request=InputSerializer,
+                   responses={200: ReturnOutput, **errors(409, 503)})
     def post(self, request, return_id):
         """The parcel arrived: restock or write off each line, refund the lines' share
         (with shipping when the policy says so). Receiving again is a no-op."""
