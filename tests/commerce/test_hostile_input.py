@@ -21,6 +21,13 @@ HOSTILE = {"nul": "a\x00b", "lone_surrogate": "\ud800"}
 DEEP = "[" * 1000 + "]" * 1000
 OPERATIONS = write_operations()
 IDS = [f"{method} {path}" for method, path, _ in OPERATIONS]
+# Provider callbacks check the signature over the raw body before reading it (never parse
+# what nobody vouched for): any hostile body is first of all an unsigned one.
+SIGNED_FIRST = ("/api/v1/notifications/receipts/",)
+
+
+def expected_code(path: str, code: str) -> str:
+    return "invalid_signature" if path.startswith(SIGNED_FIRST) else code
 
 
 @pytest.fixture
@@ -63,7 +70,7 @@ def test_deeply_nested_json_is_a_400(root_api, method, path, json_schema):
     assert r.status_code in (400, 404), r.content[:300]
     error = assert_envelope(r)
     if r.status_code == 400:
-        assert error["code"] == "parse_error"
+        assert error["code"] == expected_code(path, "parse_error")
     assert stored() == before
 
 
@@ -81,7 +88,7 @@ def test_unstorable_strings_are_a_400(root_api, method, path, json_schema, kind)
     assert r.status_code in (400, 404), r.content[:300]
     error = assert_envelope(r)
     if r.status_code == 400:
-        assert error["code"] == "validation_error"
+        assert error["code"] == expected_code(path, "validation_error")
     assert stored() == before
 
 
