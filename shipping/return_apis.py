@@ -1,7 +1,7 @@
 """Returns (RMA) API: customers request returns of their delivered orders and download the
 return label once approved; staff work the returns queue (approve, reject, receive)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -107,13 +107,19 @@ class OrderReturnsApi(OrderReturnListApi, OrderReturnRequestApi):
 
 
 class OrderReturnLabelApi(APIView):
-    permission_classes = [AllowAny]  # a guest with the order's access token may read
+    permission_classes = [AllowAny]  # the link's token, or the order's reader
 
-    @extend_schema(tags=TAGS, parameters=[ORDER_TOKEN_PARAM], responses=PDF)
+    @extend_schema(tags=TAGS, responses=PDF, parameters=[
+        ORDER_TOKEN_PARAM, OpenApiParameter("token", str, OpenApiParameter.QUERY,
+                                            description="From the label URL sent with the "
+                                                        "approval: opens it without signing "
+                                                        "in.")])
     def get(self, request, order_id, return_id):
-        """The return label to print (once the return is approved)."""
-        order = order_for_request(request, order_id, token_allowed=True)
-        selectors.return_get(return_id=return_id, order_id=order.order_id)
+        """The return label to print (once the return is approved): the `label_url` sent to
+        the customer opens it as it is; the order's customer or staff may also fetch it."""
+        if not returns.return_label_token_valid(return_id, request.query_params.get("token")):
+            order_for_request(request, order_id, token_allowed=True)
+        selectors.return_get(return_id=return_id, order_id=order_id)
         return pdf_response(selectors.label_get(label_id=return_id))
 
 

@@ -8,9 +8,12 @@ The return label follows intent → call → outcome like shipment labels: the c
 carries the return id as its idempotency key, so approving again after a crash or an
 outage gets the same label back."""
 
+import hmac
 import uuid
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 
 from commerce.core import metrics
 from commerce.core.errors import ValidationFailed
@@ -22,9 +25,24 @@ from shipping.carriers.base import SERVICE_LEVELS, Address
 from shipping.models import ReturnRequest, Shipment
 from shipping.services import store_label
 
+_LABEL_SALT = "shipping.return-label"
+
+
+def return_label_token(return_id) -> str:
+    """Opens the return's label without signing in (an HMAC of the return id under
+    SECRET_KEY: nothing stored, not forgeable), so the link in the customer's message works
+    as it is."""
+    return salted_hmac(_LABEL_SALT, str(return_id), algorithm="sha256").hexdigest()
+
+
+def return_label_token_valid(return_id, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(return_label_token(return_id), token)
+
 
 def return_label_url(order_id, return_id) -> str:
-    return f"/api/v1/orders/{order_id}/returns/{return_id}/label/"
+    """The link sent to the customer with ReturnApproved (absolute: it goes in messages)."""
+    return (f"{settings.PUBLIC_BASE_URL}/api/v1/orders/{order_id}/returns/{return_id}/label/"
+            f"?token={return_label_token(return_id)}")
 
 
 def return_request(*, order_id, lines: list[dict], reason: str, return_id=None

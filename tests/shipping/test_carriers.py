@@ -203,21 +203,13 @@ def test_an_unreadable_answer_is_the_carrier_failing_not_a_crash(carrier_sim, ca
 
 
 def test_production_needs_the_credentials_of_each_carrier_it_uses():
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.commerce.test_production_settings import PROVIDER_SECRETS, SECRET, manage
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "UPS_"))}
-    env.update(DJANGO_SETTINGS_MODULE="commerce.settings.production", DJANGO_SECRET_KEY="x" * 60,
-               DJANGO_ALLOWED_HOSTS="shop.example.com", PAYMENT_API_KEY="sk_test_x",
-               SHIPPING_CARRIERS="ups")
-    root = Path(__file__).resolve().parents[2]
-    missing = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, env=env,
-                             capture_output=True, text=True, timeout=120)
+    required = {"DJANGO_SECRET_KEY": SECRET, "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+                **PROVIDER_SECRETS, "SHIPPING_CARRIERS": "ups"}
+    missing = manage("check", **required)
     assert missing.returncode != 0 and "UPS_API_URL" in missing.stderr
-    env.update(UPS_API_URL="https://onlinetools.ups.com", UPS_ACCOUNT_NUMBER="A1",
-               UPS_CLIENT_ID="id", UPS_CLIENT_SECRET="s", UPS_WEBHOOK_CREDENTIAL="c")
-    given = subprocess.run([sys.executable, "manage.py", "check"], cwd=root, env=env,
-                           capture_output=True, text=True, timeout=120)
+    given = manage("check", **required, UPS_API_URL="https://onlinetools.ups.com",
+                   UPS_ACCOUNT_NUMBER="A1", UPS_CLIENT_ID="id", UPS_CLIENT_SECRET="s",
+                   UPS_WEBHOOK_CREDENTIAL="c")
     assert given.returncode == 0, given.stderr

@@ -63,7 +63,7 @@ def test_checkout_charges_the_chosen_option(carrier_sim, filled_cart, customer_a
                                      "shipping_quote_id": option["quote_id"]}, format="json")
     assert r.status_code == 201, r.json()
     body = r.json()
-    assert body["shipping_total"] == option["price"]
+    assert body["shipping"] == option["price"]
     assert Decimal(body["total"]) == Decimal("45.00") + Decimal(option["price"])
     placed = Event.objects.get(aggregate_id=body["order_id"], event_type="OrderPlaced")
     assert placed.event_data["shipping"] == option["price"]
@@ -80,7 +80,7 @@ def test_free_shipping_from_the_threshold(carrier_sim, filled_cart, customer_api
     assert option["price"] == "0.00" and Decimal(option["carrier_price"]) > 0
     r = customer_api.post(CHECKOUT, {"shipping_address": ADDRESS,
                                      "shipping_quote_id": option["quote_id"]}, format="json")
-    assert (r.json()["shipping_total"], r.json()["total"]) == ("0.00", "45.00")
+    assert (r.json()["shipping"], r.json()["total"]) == ("0.00", "45.00")
 
 
 def test_an_expired_quote_is_refused(carrier_sim, filled_cart, customer_api):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from commerce.accounts import roles
 from commerce.eventstore.models import Event
@@ -13,6 +14,7 @@ from inventory.selectors import stock_drift
 from orders import services as order_services
 from orders.selectors import order_get
 from payments.models import Payment
+from shipping import returns
 from shipping.models import ReturnRequest
 from tests.conftest import auth_client
 from tests.inventory.helpers import levels
@@ -70,7 +72,8 @@ def test_return_of_one_line_restocks_and_refunds_exactly_its_share(
     assert r.status_code == 200, r.json()
     approved = r.json()
     assert approved["status"] == "approved" and approved["carrier"] == "fedex"
-    label_url = f"/api/v1/orders/{order.order_id}/returns/{return_id}/label/"
+    path = f"/api/v1/orders/{order.order_id}/returns/{return_id}/label/"
+    label_url = f"http://127.0.0.1:8000{path}?token={returns.return_label_token(return_id)}"
     assert approved["label_url"] == label_url
     assert events(order.order_id, "ReturnApproved") == [("ReturnApproved", {
         "return_id": return_id, "lines": [{"line_no": 2, "sku": b.sku, "quantity": 1}],
@@ -78,8 +81,11 @@ def test_return_of_one_line_restocks_and_refunds_exactly_its_share(
         "tracking_number": approved["tracking_number"], "label_url": label_url})]
     parcel = carrier_sim.state.shipments[approved["tracking_number"]]
     assert parcel.is_return and parcel.destination["postal_code"] == "38118"
-    pdf = customer_api.get(label_url)
+    # the link works as sent (no sign-in), the customer may fetch it too, a guess may not
+    pdf = APIClient().get(label_url)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert customer_api.get(path).status_code == 200
+    assert APIClient().get(f"{path}?token=guessed").status_code == 401
     # when the parcel arrives and is received
     r = support.post(f"/api/v1/shipping/returns/{return_id}/receive/", {}, format="json")
     assert r.status_code == 200, r.json()
