@@ -36,7 +36,8 @@ def return_label_token(return_id) -> str:
 
 
 def return_label_token_valid(return_id, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(return_label_token(return_id), token)
+    return bool(token) and hmac.compare_digest(return_label_token(return_id).encode(),
+                                               token.encode())
 
 
 def return_label_url(order_id, return_id) -> str:

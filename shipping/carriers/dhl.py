@@ -141,7 +141,8 @@ class DHLCarrier(Carrier):
         given = headers.get("DHL-Signature", "").removeprefix("sha256=")
         expected = hmac.new(settings.DHL_WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body,
                             hashlib.sha256).hexdigest()
-        if not stamp.isdigit() or not given or not hmac.compare_digest(given, expected):
+        if not (stamp.isascii() and stamp.isdigit()) or not given or \
+                not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookRejected(details={"carrier": self.code})
         if abs(time.time() - int(stamp)) > settings.SHIPPING_WEBHOOK_TOLERANCE_SECONDS:
             raise WebhookRejected("The webhook timestamp is outside the accepted window.",

@@ -152,7 +152,7 @@ class FedExCarrier(Carrier):
         given = headers.get("fdx-signature", "")
         expected = base64.b64encode(hmac.new(settings.FEDEX_WEBHOOK_SECRET.encode(), body,
                                              hashlib.sha256).digest()).decode()
-        if not given or not hmac.compare_digest(given, expected):
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookRejected(details={"carrier": self.code})
         payload = _json(body)
         return [_scan(payload["trackingNumber"], scan) for scan in payload.get("scanEvents", [])]

@@ -142,7 +142,8 @@ class UPSCarrier(Carrier):
 
     def parse_webhook(self, *, headers, body):
         given = headers.get("credential", "")
-        if not given or not hmac.compare_digest(given, settings.UPS_WEBHOOK_CREDENTIAL):
+        if not given or not hmac.compare_digest(given.encode(),
+                                                settings.UPS_WEBHOOK_CREDENTIAL.encode()):
             raise WebhookRejected(details={"carrier": self.code})
         event = json.loads(body)
         where = event.get("activityLocation", {})

@@ -105,7 +105,10 @@ def test_a_webhook_with_a_bad_signature_records_nothing(carrier_sim, confirmed_o
     assert r.json()["error"]["code"] == "webhook_signature_invalid"
     assert Event.objects.count() == before
     assert not TrackingEvent.objects.exists()
-    # an unknown carrier is not found; a signed but malformed body is a 400
+    # a signature with characters no carrier sends is just as wrong; an unknown carrier
+    # is not found
+    odd = {**push, "headers": {**push["headers"], **dict.fromkeys(FORGED[carrier], "sïgnature")}}
+    assert deliver_webhook(api, odd).status_code == 401
     assert api.post("/api/v1/shipping/webhooks/royalmail/", {}, format="json").status_code == 404
 
 
