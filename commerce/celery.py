@@ -2,6 +2,7 @@
 schedule is declared here so it is versioned with the code that it runs."""
 
 import os
+import time
 
 from celery import Celery, signals
 from prometheus_client import multiprocess
@@ -48,11 +49,32 @@ app.conf.beat_schedule = {
     # Poll carriers for parcels in flight without a recent tracking update (shipping).
     "shipping-poll-tracking": {"task": "shipping.poll_tracking", "schedule": 300.0},
 }
+# Routine, frequent tasks: their "received"/"succeeded: 0" lines are DEBUG
+# (commerce.core.logging.HousekeepingFilter); a run that did something stays INFO.
+HOUSEKEEPING_TASKS = frozenset(entry["task"] for entry in app.conf.beat_schedule.values())
+
+# Supervision (ops/celery.py): worker heartbeat, beat heartbeat + operator gauges.
+app.conf.beat_scheduler = "ops.celery:BeatScheduler"
+
+
+def _install_supervision() -> None:
+    from ops.celery import WorkerHeartbeat
+
+    app.steps["worker"].add(WorkerHeartbeat)
+
+
+_install_supervision()
+
+
+@signals.setup_logging.connect
+def _keep_django_logging(**_):
+    """Celery must not configure logging itself: Django's LOGGING (one JSON format) applies."""
 
 
 # Header names of our own: Celery's `correlation_id` is its task id.
 CORRELATION_HEADER = "commerce_correlation_id"
 ACTOR_HEADER = "commerce_actor"
+SENT_AT_HEADER = "commerce_sent_at"  # read back by ops.gauges for the queue's oldest age
 
 
 @signals.before_task_publish.connect
@@ -61,6 +83,7 @@ def _propagate_context(headers=None, **_):
     invented here: a task published outside a request binds its own id when it runs)."""
     if headers is None:
         return
+    headers.setdefault(SENT_AT_HEADER, time.time())
     ctx = context.current()
     if ctx["correlation_id"]:
         headers.setdefault(CORRELATION_HEADER, ctx["correlation_id"])
@@ -97,16 +120,3 @@ def _unbind_context(task_id=None, **_):
 def _mark_metrics_process_dead(pid=None, **_):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(pid or os.getpid())
-
-
-@signals.worker_ready.connect
-def _serve_worker_metrics(**_):
-    """Where workers run apart from the web (a Kubernetes pod), CELERY_METRICS_PORT serves
-    this host's aggregated metrics for Prometheus to scrape."""
-    port = os.environ.get("CELERY_METRICS_PORT")
-    if port and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import CollectorRegistry, start_http_server
-
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        start_http_server(int(port), registry=registry)

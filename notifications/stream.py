@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from commerce.core import metrics
+from commerce.core import liveness, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,10 @@ class StreamConsumer:
                     ready = True
                 self.poll()
                 backoff = 0.5
+                # Liveness probe (`python -m commerce.core.liveness consumer-<group>`) and
+                # the heartbeat alert: fresh while polls succeed.
+                liveness.touch(f"consumer-{self.group}")
+                metrics.CONSUMER_HEARTBEAT.labels(group=self.group).set(time.time())
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 logger.warning("redis unavailable, retrying in %.1fs: %s", backoff, exc)
                 ready = False

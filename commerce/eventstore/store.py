@@ -83,6 +83,9 @@ def append(
         policies.dispatch(recorded)
         transaction.on_commit(_nudge_relay, robust=True)
     metrics.EVENTS_APPENDED.labels(aggregate_type=aggregate_type).inc(len(recorded))
+    # A conflict series (at 0) for every type that appends, so the conflict ratio exists
+    # before the first conflict.
+    metrics.EVENT_CONFLICTS.labels(aggregate_type=aggregate_type)
     return recorded
 
 

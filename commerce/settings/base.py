@@ -1,11 +1,14 @@
 """Settings shared by every environment. Everything that differs between machines comes
 from the environment (12-factor); see README "Configuration"."""
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+
+from commerce.core.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -29,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",  # logout and refresh rotation revoke tokens
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets, served locally
+    "django_structlog",
     "django_fsm",
     # shared kernel
     "commerce.accounts",
@@ -49,12 +53,14 @@ MIDDLEWARE = [
     "commerce.core.middleware.CorrelationIdMiddleware",
     # JSON envelope for every error under /api/, 503 for outages anywhere (commerce/api).
     "commerce.api.middleware.ApiErrorMiddleware",
+    "commerce.core.middleware.ProbeMiddleware",  # probes and scrapes: any Host header
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin CSS/JS under gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",  # one JSON access line per request
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -245,26 +251,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 # Retry-After (seconds) on 503 `service_unavailable` while PostgreSQL or Redis is down.
 OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 
-# --- Logging: structured JSON with the correlation id ----------------------------------
+# --- Logging: one JSON format for every process, with the correlation id ----------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "commerce.core.logging.ContextFilter"}},
-    "formatters": {"json": {"()": "commerce.core.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "filters": ["context"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "celery": {"level": LOG_LEVEL},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL)
+# django-structlog: one line per request ("request_finished", with code and correlation id).
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+
+# --- Operations (ops/) ------------------------------------------------------------------
+# How often beat computes the operator gauges, and runs the inventory drift check.
+OPS_COLLECT_INTERVAL_SECONDS = env.float("OPS_COLLECT_INTERVAL_SECONDS", default=15.0)
+INVENTORY_VERIFY_INTERVAL_SECONDS = env.float("INVENTORY_VERIFY_INTERVAL_SECONDS",
+                                              default=600.0)
 
 # --- Domain settings (each documented in README "Configuration") ------------------------
 # How long an Idempotency-Key is remembered (then purged by beat).

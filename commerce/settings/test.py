@@ -1,15 +1,18 @@
 """pytest: the same real PostgreSQL and Redis as production, isolated by name/db number."""
 
+from urllib.parse import urlparse
+
 from .base import *  # noqa: F401,F403
-from .base import CACHES, DATABASES, env
+from .base import CACHES, DATABASES, REDIS_URL, env, logging_config
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_commerce")}
 
-# A Redis database of its own so tests never touch a developer's carts or broker queue.
-REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+# A Redis database of its own so tests never touch a developer's carts or broker queue:
+# TEST_REDIS_URL, by default db 15 on the server of REDIS_URL. Tests flush it.
+REDIS_URL = env("TEST_REDIS_URL", default=urlparse(REDIS_URL)._replace(path="/15").geturl())
 CACHES["default"]["LOCATION"] = REDIS_URL
 CACHES["default"]["KEY_PREFIX"] = "commerce-test"
 CELERY_BROKER_URL = REDIS_URL
@@ -25,7 +28,7 @@ SAGA_RETRY_BACKOFF_MAX_SECONDS = env.float("SAGA_RETRY_BACKOFF_MAX_SECONDS", def
 
 # Unit tests run tasks in-process; integration tests start a real worker (tests/integration).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
-LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+LOGGING = logging_config("WARNING")  # the real JSON format, quieter
 
 # A tiny event-sourced app that gives the kernel's tests a real projection table.
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from commerce.core import metrics
 from notifications.consumer import build_consumer
 
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+        metrics.serve_from_env()  # METRICS_PORT: this consumer's own scrape target
         self.stdout.write(f"consuming {consumer.stream} as {consumer.group}/{consumer.consumer}")
         consumer.run(stop)
         self.stdout.write("stopped")

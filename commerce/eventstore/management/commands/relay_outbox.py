@@ -1,9 +1,13 @@
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
 
+from commerce.core import liveness, metrics
 from commerce.eventstore.outbox import relay_all
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -23,13 +27,18 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        if not opts["once"]:
+            metrics.serve_from_env()  # METRICS_PORT: this relay's own scrape target
         total = 0
         while True:
+            # Heartbeat for the liveness probe (`python -m commerce.core.liveness relay`).
+            liveness.touch("relay")
+            metrics.RELAY_HEARTBEAT.set(time.time())
             published = relay_all()
             total += published
             if published:
-                self.stdout.write(f"published {published} (total {total})")
+                logger.info("outbox relayed", extra={"published": published, "total": total})
             if opts["once"] or stopping:
                 break
             time.sleep(opts["interval"])
-        self.stdout.write(f"relay stopped; published {total}")
+        logger.info("relay stopped", extra={"total": total})
