@@ -2,6 +2,7 @@
 (returned once, when their cart is created); a signed-in customer always gets their own cart
 (the header is ignored for them until they merge it)."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -12,6 +13,7 @@ from cart import services
 from cart.checkout import cart_checkout
 from cart.refs import CartRef, cart_ref_for_token, cart_ref_for_user, cart_ref_new_guest
 from cart.selectors import CartView, cart_get
+from cart.shipping import cart_shipping_options
 from commerce.api.idempotency import idempotent_response
 from commerce.api.schema import errors, idempotent
 from commerce.core.errors import NotFound
@@ -193,6 +195,65 @@ class CartMergeApi(APIView):
         return Response(body)
 
 
+class CartShippingOptionsApi(APIView):
+    """Live carrier options for shipping this cart to a destination, cheapest first. Each
+    has a `quote_id` valid until `expires_at` for this cart as it is now: send it to
+    checkout as `shipping_quote_id` and its `price` is what shipping costs (0.00 from the
+    free-shipping threshold up). Briefly cached; 503 when no carrier can quote."""
+
+    permission_classes = [AllowAny]
+
+    class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartShippingOptionsFilter"
+
+        country = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2")
+        postal_code = serializers.CharField(max_length=20, trim_whitespace=True)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CartShippingOptions"
+
+        class OptionSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "CartShippingOption"
+
+            quote_id = serializers.UUIDField()
+            carrier = serializers.CharField()
+            service_level = serializers.CharField()
+            service_code = serializers.CharField()
+            service_name = serializers.CharField()
+            price = serializers.DecimalField(max_digits=12, decimal_places=2)
+            carrier_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+            currency = serializers.CharField()
+            transit_days = serializers.IntegerField(allow_null=True)
+            estimated_delivery = serializers.DateField(allow_null=True)
+            expires_at = serializers.DateTimeField()
+
+        country = serializers.CharField()
+        postal_code = serializers.CharField()
+        currency = serializers.CharField()
+        subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+        free_shipping_threshold = serializers.DecimalField(max_digits=14, decimal_places=2,
+                                                           allow_null=True)
+        options = OptionSerializer(many=True)
+
+    @extend_schema(parameters=[_TOKEN_PARAM, FilterSerializer],
+                   responses={200: OutputSerializer, **errors(404, 503)}, tags=["cart"])
+    def get(self, request):
+        query = self.FilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        country = query.validated_data["country"].upper()
+        postal_code = query.validated_data["postal_code"]
+        quotes, view = cart_shipping_options(cart=_cart_ref(request), country=country,
+                                             postal_code=postal_code)
+        return Response(self.OutputSerializer({
+            "country": country, "postal_code": postal_code, "currency": view.currency,
+            "subtotal": view.subtotal,
+            "free_shipping_threshold": settings.SHIPPING_FREE_THRESHOLD,
+            "options": [vars(q) for q in quotes]}).data)
+
+
 class CheckoutApi(APIView):
     """Turn the cart into an order (prices from the catalog): a signed-in customer's own
     cart, or a guest's (`X-Cart-Token`) with an `email`. A guest's answer carries the
@@ -211,6 +272,9 @@ class CheckoutApi(APIView):
         payment_method = serializers.CharField(max_length=100, required=False, allow_null=True)
         email = serializers.EmailField(max_length=254, required=False,
                                        help_text="Guests only (required for them).")
+        shipping_quote_id = serializers.UUIDField(
+            required=False, allow_null=True,
+            help_text="A quote_id from GET /cart/shipping-options/ (its price is charged).")
 
     class OutputSerializer(OrderDetailSerializer):
         class Meta:

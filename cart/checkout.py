@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 
 import redis
+from django.conf import settings
 from django.db import transaction
 
 from cart import events, store
@@ -29,9 +30,18 @@ from cart.refs import CartRef, cart_ref_for_user
 from cart.selectors import INSUFFICIENT_STOCK, UNAVAILABLE, cart_view_build
 from commerce.accounts.services import guest_customer_get_or_create
 from commerce.core import metrics
-from commerce.core.errors import ConcurrencyError, Conflict, DomainError, ErrorCode, NotFound
+from commerce.core.errors import (
+    ConcurrencyError,
+    Conflict,
+    DomainError,
+    ErrorCode,
+    NotFound,
+    ValidationFailed,
+)
 from orders.selectors import order_get
 from orders.services import order_place
+from orders.validation import clean_address
+from shipping.quotes import quote_redeem
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +64,13 @@ class CheckoutResult:
 
 
 def cart_checkout(*, shipping_address: dict, payment_method: str | None = None, user=None,
-                  cart: CartRef | None = None, guest_email: str | None = None
-                  ) -> CheckoutResult:
+                  cart: CartRef | None = None, guest_email: str | None = None,
+                  shipping_quote_id=None) -> CheckoutResult:
     """Place an order for the cart at current catalog prices (orders snapshots them): the
-    signed-in `user`'s own cart, or a guest `cart` with `guest_email`. Refusals (empty cart,
-    unavailable items, invalid address) leave the cart as is."""
+    signed-in `user`'s own cart, or a guest `cart` with `guest_email`, shipped with the option
+    of `shipping_quote_id` (a quote from the cart's shipping options; its price is charged).
+    Refusals (empty cart, unavailable items, invalid address, an expired or foreign quote)
+    leave the cart as is."""
     ref = cart if cart is not None else cart_ref_for_user(user)
     data = store.read(ref.cart_id)
     if not data.lines:
@@ -75,6 +87,8 @@ def cart_checkout(*, shipping_address: dict, payment_method: str | None = None, 
     if problems:
         metrics.CHECKOUTS.labels(outcome="unavailable").inc()
         raise CartUnavailable(details={"lines": problems})
+    option = _shipping_option(ref.cart_id, data.checkout_id, shipping_address,
+                              shipping_quote_id)
     order_id = uuid.UUID(data.checkout_id)
     lines = [{"sku": sku, "quantity": qty} for sku, qty in data.lines.items()]
     with transaction.atomic():
@@ -84,6 +98,7 @@ def cart_checkout(*, shipping_address: dict, payment_method: str | None = None, 
             order = order_place(
                 customer_id=customer.pk, lines=lines, shipping_address=shipping_address,
                 payment_method=payment_method, order_id=order_id, channel="cart",
+                shipping_option=option,
             )
             created = True
         except ConcurrencyError:
@@ -97,6 +112,25 @@ def cart_checkout(*, shipping_address: dict, payment_method: str | None = None, 
                                                                order_id, created), robust=True)
     metrics.CHECKOUTS.labels(outcome="placed" if created else "duplicate").inc()
     return CheckoutResult(order=order, created=created)
+
+
+def _shipping_option(cart_id: str, checkout_id: str, address, quote_id) -> dict | None:
+    if quote_id is None:
+        if settings.SHIPPING_QUOTE_REQUIRED:
+            metrics.CHECKOUTS.labels(outcome="refused").inc()
+            raise ValidationFailed("Choose a shipping option first.",
+                                   code=ErrorCode.SHIPPING_QUOTE_REQUIRED,
+                                   details={"shipping_quote_id": ["This field is required."]})
+        return None
+    try:
+        destination = clean_address(address)
+        quote = quote_redeem(quote_id=quote_id, cart_id=cart_id, checkout_id=checkout_id,
+                             country=destination["country"],
+                             postal_code=destination["postal_code"])
+    except DomainError:
+        metrics.CHECKOUTS.labels(outcome="refused").inc()
+        raise
+    return quote.as_option()
 
 
 def _existing_order(*, order_id: uuid.UUID, customer_id) -> object:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("items/", apis.CartItemAddApi.as_view(), name="item-add"),
     path("items/<str:sku>/", apis.CartItemApi.as_view(), name="item"),
     path("merge/", apis.CartMergeApi.as_view(), name="merge"),
+    path("shipping-options/", apis.CartShippingOptionsApi.as_view(), name="shipping-options"),
     path("checkout/", apis.CheckoutApi.as_view(), name="checkout"),
 ]

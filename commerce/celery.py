@@ -42,6 +42,12 @@ app.conf.beat_schedule = {
     "notifications-prune-processed-events": {
         "task": "notifications.prune_processed_events", "schedule": 3600.0,
     },
+    # Buy labels left pending by a carrier outage or a crash (shipping).
+    "shipping-purchase-pending-labels": {
+        "task": "shipping.purchase_pending_labels", "schedule": 60.0,
+    },
+    # Poll carriers for parcels in flight without a recent tracking update (shipping).
+    "shipping-poll-tracking": {"task": "shipping.poll_tracking", "schedule": 300.0},
 }
 # Routine, frequent tasks: their "received"/"succeeded: 0" lines are DEBUG
 # (commerce.core.logging.HousekeepingFilter); a run that did something stays INFO.

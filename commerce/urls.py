@@ -11,8 +11,10 @@ api_v1 = [
     path("orders/", include("orders.urls")),
     path("orders/", include("payments.urls")),  # /orders/{id}/payments/
     path("orders/", include("sagas.order_urls")),  # /orders/{id}/cancel/approve/
+    path("orders/", include("shipping.order_urls")),  # /orders/{id}/shipments|returns/
     path("cart/", include("cart.urls")),
     path("sagas/", include("sagas.urls")),
+    path("shipping/", include("shipping.urls")),
     path("", include("notifications.api_urls")),  # me/notification-preferences, webhooks/
 ]
 

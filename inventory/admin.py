@@ -1,6 +1,8 @@
 """Back office for catalog and stock. Every change goes through inventory.services (events
 with the staff user as actor); counters are never edited by hand."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import F
@@ -20,6 +22,7 @@ from inventory import services
 from inventory.models import InventoryItem, Reservation, ReservationLine, StockMovement
 from inventory.validation import (
     MAX_QUANTITY,
+    MEASURES,
     PRODUCT_ID_MAX_LENGTH,
     PRODUCT_ID_PATTERN,
     SKU_MAX_LENGTH,
@@ -57,6 +60,14 @@ class InventoryItemForm(forms.ModelForm):
     active = forms.BooleanField(required=False, initial=True)
     total_quantity = forms.IntegerField(min_value=0, max_value=MAX_QUANTITY, initial=0,
                                         help_text="Initial stock (later: the receive action).")
+    weight_kg = forms.DecimalField(max_digits=8, decimal_places=3, min_value=Decimal("0.001"),
+                                   required=False, help_text="One packed unit, for shipping.")
+    length_cm = forms.DecimalField(max_digits=6, decimal_places=1, min_value=Decimal("0.1"),
+                                   required=False)
+    width_cm = forms.DecimalField(max_digits=6, decimal_places=1, min_value=Decimal("0.1"),
+                                  required=False)
+    height_cm = forms.DecimalField(max_digits=6, decimal_places=1, min_value=Decimal("0.1"),
+                                   required=False)
 
     class Meta:
         model = InventoryItem
@@ -66,7 +77,7 @@ class InventoryItemForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             catalog = self.instance.catalog
-            for field in ("sku", "product_id", "name", "currency", "active"):
+            for field in ("sku", "product_id", "name", "currency", "active", *MEASURES):
                 self.initial[field] = getattr(catalog, field)
             self.initial["price"] = catalog.unit_price
             # The sku is the stream's identity and the product grouping is fixed.
@@ -98,6 +109,7 @@ class InventoryItemAdmin(admin.ModelAdmin):
     actions = ["receive_stock"]
     fieldsets = [
         ("Catalog", {"fields": ["sku", "product_id", "name", "price", "currency", "active"]}),
+        ("Shipping", {"fields": list(MEASURES)}),
         ("Stock", {"fields": ["total_quantity", "total", "reserved", "available",
                               "low_stock_threshold", "reorder_point", "reorder_quantity",
                               "updated_at"]}),
@@ -145,13 +157,14 @@ class InventoryItemAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
+        measures = {m: data.get(m) for m in MEASURES}
         if change:
             item = services.item_update(
                 sku=obj.sku, name=data["name"], price=data["price"],
                 currency=data["currency"], active=data["active"],
                 low_stock_threshold=data["low_stock_threshold"],
                 reorder_point=data["reorder_point"],
-                reorder_quantity=data["reorder_quantity"])
+                reorder_quantity=data["reorder_quantity"], **measures)
         else:
             item = services.item_create(
                 sku=data["sku"], product_id=data["product_id"], name=data["name"],
@@ -159,7 +172,7 @@ class InventoryItemAdmin(admin.ModelAdmin):
                 total_quantity=data["total_quantity"],
                 low_stock_threshold=data["low_stock_threshold"],
                 reorder_point=data["reorder_point"],
-                reorder_quantity=data["reorder_quantity"])
+                reorder_quantity=data["reorder_quantity"], **measures)
         obj.pk = obj.id = item.id
         obj.sku = item.sku
 
@@ -188,7 +201,7 @@ class InventoryItemAdmin(admin.ModelAdmin):
 
 class ReservationLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ReservationLine
-    fields = ["sku", "quantity"]
+    fields = ["sku", "quantity", "fulfilled_quantity", "restocked_quantity"]
     extra = 0
 
 

@@ -6,6 +6,8 @@ stock needs `inventory.view_inventoryitem`. Customers and guests browse the publ
 (inventory/catalog_apis.py). One view per URL; each HTTP method is one operation with its
 own nested serializers."""
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -18,6 +20,7 @@ from commerce.api.schema import errors, idempotent
 from inventory import selectors, services
 from inventory.validation import (
     MAX_QUANTITY,
+    MEASURES,
     PRODUCT_ID_MAX_LENGTH,
     PRODUCT_ID_PATTERN,
     SKU_MAX_LENGTH,
@@ -50,6 +53,14 @@ class ItemStaffOutput(serializers.Serializer):
     reorder_point = serializers.IntegerField()
     reorder_quantity = serializers.IntegerField()
     low_stock = serializers.BooleanField(source="is_low_stock")
+    weight_kg = serializers.DecimalField(source="catalog.weight_kg", max_digits=8,
+                                         decimal_places=3, allow_null=True)
+    length_cm = serializers.DecimalField(source="catalog.length_cm", max_digits=6,
+                                         decimal_places=1, allow_null=True)
+    width_cm = serializers.DecimalField(source="catalog.width_cm", max_digits=6,
+                                        decimal_places=1, allow_null=True)
+    height_cm = serializers.DecimalField(source="catalog.height_cm", max_digits=6,
+                                         decimal_places=1, allow_null=True)
     updated_at = serializers.DateTimeField()
 
 
@@ -71,6 +82,14 @@ class PriceField(serializers.DecimalField):
 def quantity_field(**kwargs):
     kwargs.setdefault("max_value", MAX_QUANTITY)
     return serializers.IntegerField(**kwargs)
+
+
+def measure_field(name: str):
+    """Weight (kg) or a dimension (cm) of one packed unit, for shipping."""
+    digits, places, upper = MEASURES[name]
+    return serializers.DecimalField(max_digits=digits, decimal_places=places,
+                                    min_value=Decimal(1).scaleb(-places), max_value=upper,
+                                    required=False)
 
 
 # --- items --------------------------------------------------------------------------------
@@ -99,6 +118,10 @@ class ItemCollectionApi(APIView):
         reorder_point = quantity_field(min_value=0, required=False, default=10)
         reorder_quantity = quantity_field(min_value=0, required=False, default=50)
         active = serializers.BooleanField(required=False, default=True)
+        weight_kg = measure_field("weight_kg")
+        length_cm = measure_field("length_cm")
+        width_cm = measure_field("width_cm")
+        height_cm = measure_field("height_cm")
 
     def get_permissions(self):
         if self.request.method == "POST":
@@ -141,6 +164,10 @@ class ItemDetailApi(APIView):
         low_stock_threshold = quantity_field(min_value=0, required=False)
         reorder_point = quantity_field(min_value=0, required=False)
         reorder_quantity = quantity_field(min_value=0, required=False)
+        weight_kg = measure_field("weight_kg")
+        length_cm = measure_field("length_cm")
+        width_cm = measure_field("width_cm")
+        height_cm = measure_field("height_cm")
 
     def get_permissions(self):
         if self.request.method == "GET":

@@ -4,7 +4,7 @@ left as they are)."""
 import uuid
 
 from inventory.models import InventoryItem
-from inventory.services import item_create
+from inventory.services import item_create, item_update
 
 # A fixed namespace so every machine seeds the same product ids.
 _DEMO_NAMESPACE = uuid.UUID("9e0f4f3a-52d6-4c4e-8a0b-1c2d3e4f5a6b")
@@ -26,13 +26,30 @@ DEMO_ITEMS = [
 ]
 
 
+# One packed unit, for carrier rates and labels: weight kg, length × width × height cm.
+MEASURES = {
+    "tee": ("0.220", "30", "25", "2"), "hoodie": ("0.650", "35", "30", "6"),
+    "mug": ("0.450", "15", "12", "12"), "cap": ("0.150", "25", "20", "12"),
+    "socks": ("0.200", "20", "12", "4"), "bottle": ("0.300", "28", "9", "9"),
+    "tote": ("0.180", "38", "35", "1"), "stickers": ("0.050", "15", "10", "1"),
+    "notebook": ("0.250", "22", "15", "2"), "print": ("0.400", "60", "8", "8"),
+}
+
+
+def _measures(product: str) -> dict:
+    weight, length, width, height = MEASURES[product.split("-")[0]]
+    return {"weight_kg": weight, "length_cm": length, "width_cm": width, "height_cm": height}
+
+
 def seed(stdout) -> None:
-    existing = set(InventoryItem.objects.values_list("sku", flat=True))
+    existing = dict(InventoryItem.objects.values_list("sku", "catalog__weight_kg"))
     created = 0
     for sku, name, price, quantity, product in DEMO_ITEMS:
         if sku in existing:
+            if existing[sku] is None:  # seeded before products had shipping measures
+                item_update(sku=sku, **_measures(product))
             continue
         item_create(sku=sku, product_id=uuid.uuid5(_DEMO_NAMESPACE, product), name=name,
-                    price=price, currency="USD", total_quantity=quantity)
+                    price=price, currency="USD", total_quantity=quantity, **_measures(product))
         created += 1
     stdout.write(f"  catalog: {created} items created, {len(DEMO_ITEMS) - created} already there")

@@ -5,7 +5,9 @@ StockReceived, StockAdjusted, LowStockReached (a reservation or adjustment made 
 fall from above `low_stock_threshold` to at or below it; a fact for notifications).
 `Reservation` stream (one per reservation, i.e. per order): StockReserved,
 ReservationConfirmed, ReservationFulfilled, ReservationReleased, ReservationExpired,
-ReservationRestocked.
+ReservationRestocked, and per line (split shipments, returns): ReservationLinesFulfilled,
+ReservationLinesUnfulfilled, ReservationLinesRestocked, each with the `reference` (shipment
+or return id) that makes it idempotent and the reservation's `status` after it.
 
 Event data is JSON: quantities as ints, money as 2-place strings, ids as strings."""
 
@@ -27,12 +29,16 @@ RESERVATION_FULFILLED = "ReservationFulfilled"
 RESERVATION_RELEASED = "ReservationReleased"
 RESERVATION_EXPIRED = "ReservationExpired"
 RESERVATION_RESTOCKED = "ReservationRestocked"
+RESERVATION_LINES_FULFILLED = "ReservationLinesFulfilled"
+RESERVATION_LINES_UNFULFILLED = "ReservationLinesUnfulfilled"
+RESERVATION_LINES_RESTOCKED = "ReservationLinesRestocked"
 
 STOCK_ITEM_EVENTS = frozenset({ITEM_CREATED, PRODUCT_UPDATED, STOCK_SETTINGS_CHANGED,
                                STOCK_RECEIVED, STOCK_ADJUSTED, LOW_STOCK_REACHED})
 RESERVATION_EVENTS = frozenset({STOCK_RESERVED, RESERVATION_CONFIRMED, RESERVATION_FULFILLED,
                                 RESERVATION_RELEASED, RESERVATION_EXPIRED,
-                                RESERVATION_RESTOCKED})
+                                RESERVATION_RESTOCKED, RESERVATION_LINES_FULFILLED,
+                                RESERVATION_LINES_UNFULFILLED, RESERVATION_LINES_RESTOCKED})
 
 # Fixed namespaces: ids derived from them are stable across machines and replays.
 _SKU_NAMESPACE = uuid.UUID("6f1c2a52-3d0e-4c55-9a43-2b8f1f0e7a11")

@@ -24,6 +24,12 @@ class Product(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
     active = models.BooleanField(default=True)
+    # What carriers rate and label by (one unit, packed). Unknown (null) weight counts as
+    # settings.SHIPPING_DEFAULT_ITEM_WEIGHT_KG when a parcel is made up.
+    weight_kg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    length_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    width_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -33,6 +39,14 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(unit_price__gte=0),
                                    name="catalog_products_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0),
+                name="catalog_products_weight_gt_0"),
+            models.CheckConstraint(
+                condition=(Q(length_cm__isnull=True) | Q(length_cm__gt=0))
+                & (Q(width_cm__isnull=True) | Q(width_cm__gt=0))
+                & (Q(height_cm__isnull=True) | Q(height_cm__gt=0)),
+                name="catalog_products_dimensions_gt_0"),
         ]
 
     def __str__(self) -> str:
@@ -109,6 +123,8 @@ class Reservation(models.Model):
     class Status(models.TextChoices):
         RESERVED = "reserved"
         CONFIRMED = "confirmed"
+        # Some units shipped (per line, ReservationLine.fulfilled_quantity), some still held.
+        PARTIALLY_FULFILLED = "partially_fulfilled"
         FULFILLED = "fulfilled"
         RELEASED = "released"
         EXPIRED = "expired"
@@ -116,7 +132,7 @@ class Reservation(models.Model):
 
     id = models.UUIDField(primary_key=True, editable=False)  # the reservation's stream id
     order_id = models.UUIDField(unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices)
+    status = models.CharField(max_length=24, choices=Status.choices)
     expires_at = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True, default="")
     version = models.PositiveIntegerField(default=0)
@@ -143,6 +159,11 @@ class ReservationLine(models.Model):
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lines")
     sku = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField()
+    # Units of this line that left the warehouse (shipped), and of those, units that came
+    # back into stock (a return or a cancellation after shipping). Still held for the
+    # order while the reservation is active: quantity - fulfilled_quantity.
+    fulfilled_quantity = models.PositiveIntegerField(default=0)
+    restocked_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "inventory_reservation_lines"
@@ -152,6 +173,11 @@ class ReservationLine(models.Model):
                                     name="inv_reservation_lines_uniq"),
             models.CheckConstraint(condition=Q(quantity__gt=0),
                                    name="inv_reservation_lines_qty_gt_0"),
+            models.CheckConstraint(condition=Q(fulfilled_quantity__lte=F("quantity")),
+                                   name="inv_reservation_lines_fulfilled_lte_qty"),
+            models.CheckConstraint(
+                condition=Q(restocked_quantity__lte=F("fulfilled_quantity")),
+                name="inv_reservation_lines_restocked_lte_fulfilled"),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +194,7 @@ class StockMovement(models.Model):
         RESERVED = "reserved"
         CONFIRMED = "confirmed"
         FULFILLED = "fulfilled"
+        UNFULFILLED = "unfulfilled"  # a shipment was cancelled: its units are held again
         RELEASED = "released"
         EXPIRED = "expired"
         RESTOCKED = "restocked"

@@ -25,15 +25,21 @@ from inventory.models import (
     movement_id,
 )
 
-# What each reservation event does to the counters of each line: (total, reserved) per unit.
+# What each reservation event does to the counters of each line: (total, reserved) per unit,
+# and to the line's own progress columns. A status of None: the event's data says it.
+_K, _S = StockMovement.Kind, Reservation.Status
 _RESERVATION_DELTAS = {
-    ev.STOCK_RESERVED: (StockMovement.Kind.RESERVED, Reservation.Status.RESERVED, 0, 1),
-    ev.RESERVATION_CONFIRMED: (StockMovement.Kind.CONFIRMED, Reservation.Status.CONFIRMED, 0, 0),
-    ev.RESERVATION_FULFILLED: (StockMovement.Kind.FULFILLED, Reservation.Status.FULFILLED, -1, -1),
-    ev.RESERVATION_RELEASED: (StockMovement.Kind.RELEASED, Reservation.Status.RELEASED, 0, -1),
-    ev.RESERVATION_EXPIRED: (StockMovement.Kind.EXPIRED, Reservation.Status.EXPIRED, 0, -1),
-    ev.RESERVATION_RESTOCKED: (StockMovement.Kind.RESTOCKED, Reservation.Status.RESTOCKED, 1, 0),
+    ev.STOCK_RESERVED: (_K.RESERVED, _S.RESERVED, 0, 1, None),
+    ev.RESERVATION_CONFIRMED: (_K.CONFIRMED, _S.CONFIRMED, 0, 0, None),
+    ev.RESERVATION_FULFILLED: (_K.FULFILLED, _S.FULFILLED, -1, -1, "fulfilled_quantity"),
+    ev.RESERVATION_RELEASED: (_K.RELEASED, _S.RELEASED, 0, -1, None),
+    ev.RESERVATION_EXPIRED: (_K.EXPIRED, _S.EXPIRED, 0, -1, None),
+    ev.RESERVATION_RESTOCKED: (_K.RESTOCKED, _S.RESTOCKED, 1, 0, "restocked_quantity"),
+    ev.RESERVATION_LINES_FULFILLED: (_K.FULFILLED, None, -1, -1, "fulfilled_quantity"),
+    ev.RESERVATION_LINES_UNFULFILLED: (_K.UNFULFILLED, None, 1, 1, "-fulfilled_quantity"),
+    ev.RESERVATION_LINES_RESTOCKED: (_K.RESTOCKED, None, 1, 0, "restocked_quantity"),
 }
+_MEASURES = ("weight_kg", "length_cm", "width_cm", "height_cm")
 
 
 @register
@@ -50,6 +56,7 @@ class InventoryProjection(Projection):
             id=event.aggregate_id, sku=d["sku"], product_id=d["product_id"], name=d["name"],
             unit_price=Decimal(d["unit_price"]), currency=d["currency"], active=d["active"],
             created_at=event.created_at, updated_at=event.created_at,
+            **{m: Decimal(d[m]) for m in _MEASURES if d.get(m) is not None},
         )
         InventoryItem.objects.create(
             id=event.aggregate_id, catalog=product, sku=d["sku"], product_id=d["product_id"],
@@ -60,8 +67,9 @@ class InventoryProjection(Projection):
 
     def on_ProductUpdated(self, event: RecordedEvent) -> None:
         changes = {k: v for k, v in event.data.items() if k in ("name", "currency", "active")}
-        if "unit_price" in event.data:
-            changes["unit_price"] = Decimal(event.data["unit_price"])
+        for field in ("unit_price", *_MEASURES):
+            if field in event.data:
+                changes[field] = Decimal(event.data[field])
         Product.objects.filter(id=event.aggregate_id).update(**changes,
                                                              updated_at=event.created_at)
         self._bump_item(event)
@@ -151,7 +159,8 @@ class InventoryProjection(Projection):
 
     def _on_reservation_event(self, event: RecordedEvent) -> None:
         d = event.data
-        kind, status, total_sign, reserved_sign = _RESERVATION_DELTAS[event.event_type]
+        kind, status, total_sign, reserved_sign, progress = _RESERVATION_DELTAS[event.event_type]
+        status = status or d["status"]
         reason = d.get("reason", "")
         if event.event_type == ev.STOCK_RESERVED:
             self._reservation_row(event, status).save(force_insert=True)
@@ -171,6 +180,11 @@ class InventoryProjection(Projection):
                     total=F("total") + total_delta, reserved=F("reserved") + reserved_delta,
                     updated_at=event.created_at,
                 )
+            if progress:
+                column, sign = progress.lstrip("-"), -1 if progress.startswith("-") else 1
+                ReservationLine.objects.filter(
+                    id=line_id(event.aggregate_id, line["sku"])).update(
+                    **{column: F(column) + sign * qty})
             self._movement(event, line["sku"], kind, qty, total_delta=total_delta,
                            reserved_delta=reserved_delta, reason=reason,
                            reservation_id=event.aggregate_id, order_id=d["order_id"])

@@ -50,6 +50,26 @@ def catalog_lookup(*, skus: Iterable[str]) -> dict[str, CatalogEntry]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ShippingMeasures:
+    """One packed unit of a sku; None where the catalog does not know."""
+
+    sku: str
+    weight_kg: Decimal | None
+    length_cm: Decimal | None
+    width_cm: Decimal | None
+    height_cm: Decimal | None
+
+
+def catalog_measures(*, skus: Iterable[str]) -> dict[str, ShippingMeasures]:
+    """Weight and dimensions of `skus` (for parcels and carrier rates); unknown skus are
+    absent."""
+    wanted = {s for s in skus if isinstance(s, str)}
+    rows = Product.objects.filter(sku__in=wanted).values_list(
+        "sku", "weight_kg", "length_cm", "width_cm", "height_cm")
+    return {row[0]: ShippingMeasures(*row) for row in rows} if wanted else {}
+
+
 # --- public catalog ----------------------------------------------------------------------
 IN_STOCK, LOW_STOCK_BAND, OUT_OF_STOCK = "in_stock", "low_stock", "out_of_stock"
 AVAILABILITY_BANDS = (IN_STOCK, LOW_STOCK_BAND, OUT_OF_STOCK)
@@ -194,7 +214,8 @@ def reservation_list(*, status: str | None = None) -> QuerySet[Reservation]:
 
 
 # --- verification ----------------------------------------------------------------------------
-ACTIVE_STATUSES = (Reservation.Status.RESERVED, Reservation.Status.CONFIRMED)
+ACTIVE_STATUSES = (Reservation.Status.RESERVED, Reservation.Status.CONFIRMED,
+                   Reservation.Status.PARTIALLY_FULFILLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,12 +227,14 @@ class Drift:
 
 
 def stock_drift(*, skus: Iterable[str] | None = None) -> list[Drift]:
-    """Items whose counters disagree with the facts: `reserved` must equal the units of
-    active (reserved or confirmed) reservations, `total` the sum of the item's movements.
-    Drift can only come from writes that bypassed the services (Saleor #5334)."""
+    """Items whose counters disagree with the facts: `reserved` must equal the units still
+    held by active (reserved, confirmed or partially fulfilled) reservations, `total` the
+    sum of the item's movements. Drift can only come from writes that bypassed the services
+    (Saleor #5334)."""
     reserved_sub = (ReservationLine.objects
                     .filter(sku=OuterRef("sku"), reservation__status__in=ACTIVE_STATUSES)
-                    .values("sku").annotate(n=Sum("quantity")).values("n"))
+                    .values("sku").annotate(n=Sum(F("quantity") - F("fulfilled_quantity")))
+                    .values("n"))
     total_sub = (StockMovement.objects.filter(sku=OuterRef("sku"))
                  .values("sku").annotate(n=Sum("total_delta")).values("n"))
     qs = InventoryItem.objects.annotate(
@@ -264,7 +287,8 @@ def reservation_mismatches() -> list[Mismatch]:
         elif not state.holds_stock:
             found.append(Mismatch(order_id, status, state.status,
                                   f"holds stock for an order that is {state.status}"))
-    settled = (Reservation.Status.CONFIRMED, Reservation.Status.FULFILLED)
+    settled = (Reservation.Status.CONFIRMED, Reservation.Status.PARTIALLY_FULFILLED,
+               Reservation.Status.FULFILLED)
     for order_id in needing:
         if held.get(order_id) not in settled:
             found.append(Mismatch(order_id, held.get(order_id), "confirmed",

@@ -17,6 +17,11 @@ from inventory import selectors
 from inventory.errors import DuplicateSku, InsufficientStock, ItemNotFound
 from inventory.low_stock import low_stock_reached
 from inventory.models import InventoryItem
+from inventory.reservation_lines import (  # noqa: F401  (re-exported: split shipments, returns)
+    reservation_fulfill_lines,
+    reservation_restock_lines,
+    reservation_unfulfill_lines,
+)
 from inventory.reservations import (  # noqa: F401  (re-exported: the contract's entry points)
     reservation_confirm,
     reservation_expire,
@@ -29,9 +34,11 @@ from inventory.reservations import (  # noqa: F401  (re-exported: the contract's
 from inventory.selectors import Drift
 from inventory.validation import (
     MAX_QUANTITY,
+    MEASURES,
     Errors,
     clean_currency,
     clean_int,
+    clean_measures,
     clean_price,
     clean_product_id,
     clean_sku,
@@ -43,9 +50,11 @@ def item_create(
     *, sku: str, product_id: str, name: str, price: Decimal | str,
     currency: str = "USD", total_quantity: int = 0, low_stock_threshold: int = 5,
     reorder_point: int = 10, reorder_quantity: int = 50, active: bool = True,
+    weight_kg=None, length_cm=None, width_cm=None, height_cm=None,
 ) -> InventoryItem:
     """Create a catalog entry and its stock item (ItemCreated, then StockReceived for the
-    initial quantity so the first units have an audit trail too)."""
+    initial quantity so the first units have an audit trail too). Weight and dimensions
+    (one packed unit, for shipping) are optional."""
     errors = Errors()
     sku = clean_sku(sku, errors)
     product_id = clean_product_id(product_id, errors)
@@ -58,6 +67,8 @@ def item_create(
     clean_int(reorder_quantity, errors, "reorder_quantity", minimum=0)
     if not isinstance(active, bool):
         errors.add("active", "Must be true or false.")
+    measures = clean_measures(errors, weight_kg=weight_kg, length_cm=length_cm,
+                              width_cm=width_cm, height_cm=height_cm)
     if errors:
         raise ValidationFailed(details=errors)
 
@@ -66,6 +77,8 @@ def item_create(
         "unit_price": str(unit_price), "currency": currency, "active": active,
         "low_stock_threshold": low_stock_threshold, "reorder_point": reorder_point,
         "reorder_quantity": reorder_quantity,
+        # only the measures given (older events have none: the projection reads .get)
+        **{k: str(v) for k, v in measures.items() if v is not None},
     })]
     if total_quantity:
         new_events.append(NewEvent(ev.STOCK_RECEIVED, {
@@ -85,7 +98,8 @@ def item_update(
     *, sku: str, name: str | None = None, price: Decimal | str | None = None,
     currency: str | None = None, active: bool | None = None,
     low_stock_threshold: int | None = None, reorder_point: int | None = None,
-    reorder_quantity: int | None = None,
+    reorder_quantity: int | None = None, weight_kg=None, length_cm=None, width_cm=None,
+    height_cm=None,
 ) -> InventoryItem:
     """Change catalog fields (ProductUpdated) and/or stock settings (StockSettingsChanged).
     Only fields that really change are recorded; no change records nothing."""
@@ -102,6 +116,10 @@ def item_update(
         if not isinstance(active, bool):
             errors.add("active", "Must be true or false.")
         product_changes["active"] = active
+    product_changes.update(
+        (k, v) for k, v in clean_measures(errors, weight_kg=weight_kg, length_cm=length_cm,
+                                          width_cm=width_cm, height_cm=height_cm).items()
+        if v is not None)
     for field, value in (("low_stock_threshold", low_stock_threshold),
                          ("reorder_point", reorder_point),
                          ("reorder_quantity", reorder_quantity)):
@@ -117,8 +135,9 @@ def item_update(
         settings_changes = {k: v for k, v in settings_changes.items() if getattr(item, k) != v}
         new_events = []
         if product_changes:
-            if "unit_price" in product_changes:
-                product_changes["unit_price"] = str(product_changes["unit_price"])
+            for field in ("unit_price", *MEASURES):
+                if field in product_changes:
+                    product_changes[field] = str(product_changes[field])
             new_events.append(NewEvent(ev.PRODUCT_UPDATED, {"sku": item.sku, **product_changes}))
         if settings_changes:
             new_events.append(NewEvent(ev.STOCK_SETTINGS_CHANGED,

@@ -111,3 +111,34 @@ def clean_text(value: Any, errors: Errors, field: str, *, max_length: int,
     if len(text) > max_length:
         errors.add(field, f"At most {max_length} characters.")
     return text
+
+
+# Shipping measures of one packed unit: (max digits, decimal places, upper bound).
+MEASURES = {"weight_kg": (8, 3, Decimal("99999.999")), "length_cm": (6, 1, Decimal("99999.9")),
+            "width_cm": (6, 1, Decimal("99999.9")), "height_cm": (6, 1, Decimal("99999.9"))}
+
+
+def clean_measures(errors: Errors, **values: Any) -> dict[str, Decimal | None]:
+    """Weight (kg, 3 places) and dimensions (cm, 1 place): positive decimals or None."""
+    cleaned: dict[str, Decimal | None] = {}
+    for field, value in values.items():
+        _, places, upper = MEASURES[field]
+        if value is None:
+            cleaned[field] = None
+            continue
+        try:
+            number = Decimal(str(value).strip()) if not isinstance(value, bool) else None
+        except (InvalidOperation, ValueError):
+            number = None
+        step = Decimal(1).scaleb(-places)
+        if number is None or not number.is_finite():
+            errors.add(field, "A decimal number is required.")
+        elif number <= 0 or number > upper:
+            errors.add(field, f"Must be greater than 0 and at most {upper}.")
+        elif number != number.quantize(step):
+            errors.add(field, f"At most {places} decimal places.")
+        else:
+            cleaned[field] = number.quantize(step)
+            continue
+        cleaned[field] = None
+    return cleaned

@@ -10,13 +10,16 @@ from commerce.eventstore.aggregate import Aggregate
 from orders import events as ev
 from orders import lifecycle
 from orders.errors import InvalidTransition
+from orders.fulfilment_state import FulfilmentState
 
 
 def money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-class Order(Aggregate):
+class Order(FulfilmentState, Aggregate):
+    """Shipment and return folds come from FulfilmentState (orders/fulfilment_state.py)."""
+
     aggregate_type = ev.ORDER
 
     def __init__(self, aggregate_id):
@@ -30,6 +33,7 @@ class Order(Aggregate):
         self.shipping_address: dict[str, Any] = {}
         self.payment_method: str | None = None
         self.channel = ""
+        self.shipping_option: dict[str, Any] | None = None
         self.notes = ""
         self.reservation_id: str | None = None
         self.authorized: dict[str, Decimal] = {}  # payment_id → amount
@@ -45,6 +49,7 @@ class Order(Aggregate):
         self.last_cancellation_outcome: str | None = None  # "rejected" | "cancelled"
         self.failure: dict[str, str] | None = None
         self.seen: set[str] = set()  # event types recorded so far (idempotent commands)
+        self._init_fulfilment()
 
     # --- state read by commands -----------------------------------------------------
     @property
@@ -99,6 +104,8 @@ class Order(Aggregate):
         self.shipping_address = data["shipping_address"]
         self.payment_method = data["payment_method"]
         self.channel = data["channel"]
+        # The shipping option the customer chose at checkout (absent: none chosen).
+        self.shipping_option = data.get("shipping_option")
 
     def apply_shipping_address_changed(self, data):
         self.shipping_address = data["shipping_address"]
@@ -125,9 +132,6 @@ class Order(Aggregate):
 
     def apply_order_confirmed(self, data):
         pass
-
-    def apply_shipment_created(self, data):
-        self.shipment_id = data["shipment_id"]
 
     def apply_order_shipped(self, data):
         pass

@@ -17,9 +17,9 @@ class OrdersConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        # Registers the inline projection with the event store.
+        # Registers the inline projection and the event upcasters with the event store.
         from inventory import owners
-        from orders import metrics, projections, selectors  # noqa: F401 (metrics: policies)
+        from orders import metrics, projections, selectors, upcasters  # noqa: F401 (metrics: policies)
 
         # inventory_verify asks which orders hold stock (inventory imports no order code).
         owners.register(owners.ReservationOwners(

@@ -31,6 +31,21 @@ ORDER_REFUNDED = "OrderRefunded"
 ORDER_FAILED = "OrderFailed"
 ORDER_ARCHIVED = "OrderArchived"
 
+# Shipments (orders/shipments.py): split shipments, labels, tracking.
+SHIPMENT_LABEL_PURCHASED = "ShipmentLabelPurchased"
+SHIPMENT_LABEL_FAILED = "ShipmentLabelFailed"
+SHIPMENT_TRACKING_UPDATED = "ShipmentTrackingUpdated"
+SHIPMENT_CANCELLED = "ShipmentCancelled"
+ORDER_PARTIALLY_SHIPPED = "OrderPartiallyShipped"
+ORDER_UNSHIPPED = "OrderUnshipped"
+# Returns (orders/returns.py).
+RETURN_REQUESTED = "ReturnRequested"
+RETURN_APPROVED = "ReturnApproved"
+RETURN_REJECTED = "ReturnRejected"
+RETURN_RECEIVED = "ReturnReceived"
+ORDER_PARTIALLY_RETURNED = "OrderPartiallyReturned"
+ORDER_RETURNED = "OrderReturned"
+
 TRANSITIONS = {
     SHIPPING_ADDRESS_CHANGED: "update",
     ORDER_NOTES_CHANGED: "update",
@@ -40,7 +55,10 @@ TRANSITIONS = {
     PAYMENT_FAILED: "record_payment_failure",
     PAYMENT_CAPTURED: "mark_payment_captured",
     ORDER_CONFIRMED: "confirm",
+    SHIPMENT_CREATED: "create_shipment",
     ORDER_SHIPPED: "ship",
+    ORDER_PARTIALLY_SHIPPED: "ship_partially",
+    ORDER_UNSHIPPED: "unship",
     ORDER_DELIVERED: "deliver",
     ORDER_COMPLETED: "complete",
     CANCELLATION_REQUESTED: "request_cancellation",
@@ -52,6 +70,15 @@ TRANSITIONS = {
     ORDER_REFUNDED: "refund",
     ORDER_FAILED: "fail",
     ORDER_ARCHIVED: "archive",
+    RETURN_REQUESTED: "request_return",
+    RETURN_APPROVED: "approve_return",
+    RETURN_REJECTED: "reject_return",
+    RETURN_RECEIVED: "receive_return",
+    ORDER_PARTIALLY_RETURNED: "return_partially",
+    ORDER_RETURNED: "return_fully",
 }
 
-ALL = frozenset({ORDER_PLACED, SHIPMENT_CREATED, *TRANSITIONS})
+# Data-only events (what the shipment did; the command checked the order's state).
+SHIPMENT_FACTS = frozenset({SHIPMENT_LABEL_PURCHASED, SHIPMENT_LABEL_FAILED,
+                            SHIPMENT_TRACKING_UPDATED, SHIPMENT_CANCELLED})
+ALL = frozenset({ORDER_PLACED, *SHIPMENT_FACTS, *TRANSITIONS})

@@ -21,9 +21,12 @@ class OrderStatus(models.TextChoices):
     RESERVED = "reserved"
     PAID = "paid"  # payment authorized
     CONFIRMED = "confirmed"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
+    PARTIALLY_SHIPPED = "partially_shipped"  # some lines (or units) are in shipments
+    SHIPPED = "shipped"  # every unit is in a shipment
+    DELIVERED = "delivered"  # every shipment was delivered
     COMPLETED = "completed"
+    PARTIALLY_RETURNED = "partially_returned"  # some units came back (received returns)
+    RETURNED = "returned"  # every unit came back
     CANCELLED = "cancelled"
     FAILED = "failed"
     REFUNDED = "refunded"
@@ -31,9 +34,13 @@ class OrderStatus(models.TextChoices):
 
 S = OrderStatus
 BEFORE_SHIPPING = [S.PLACED, S.RESERVED, S.PAID, S.CONFIRMED]
+# Staff create shipments (all or some lines) while the order waits to be shipped.
+SHIPPING = [S.CONFIRMED, S.PARTIALLY_SHIPPED]
 # After fulfilment a cancellation restocks the shipped units (sagas decide, with approval).
-CANCELLABLE = [*BEFORE_SHIPPING, S.SHIPPED, S.DELIVERED]
-TERMINAL = frozenset({S.COMPLETED, S.CANCELLED, S.FAILED, S.REFUNDED})
+CANCELLABLE = [*BEFORE_SHIPPING, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED]
+# Customers return delivered units within the return window (orders/returns.py).
+RETURNABLE = [S.DELIVERED, S.COMPLETED, S.PARTIALLY_RETURNED]
+TERMINAL = frozenset({S.COMPLETED, S.CANCELLED, S.FAILED, S.REFUNDED, S.RETURNED})
 
 
 def _no_pending_cancellation(machine) -> bool:
@@ -87,18 +94,63 @@ class OrderLifecycle(models.Model):
     def request_cancellation(self):
         """Ask for cancellation; the cancellation saga resolves it."""
 
-    @transition(field=status, source=S.CONFIRMED, target=S.SHIPPED,
+    @transition(field=status, source=SHIPPING, target=None,
+                conditions=[_no_pending_cancellation], custom={"by": STAFF})
+    def create_shipment(self):
+        """Put some or all unshipped units in a shipment (ShipmentCreated); the status
+        follows from what is left (ship / ship_partially)."""
+
+    @transition(field=status, source=SHIPPING, target=S.SHIPPED,
                 conditions=[_no_pending_cancellation], custom={"by": STAFF})
     def ship(self):
         pass
+
+    @transition(field=status, source=[*SHIPPING, S.SHIPPED], target=S.PARTIALLY_SHIPPED,
+                custom={"by": STAFF})
+    def ship_partially(self):
+        """Some units are in shipments, some not (yet, or again after a cancelled one)."""
+
+    @transition(field=status, source=[S.PARTIALLY_SHIPPED, S.SHIPPED], target=S.CONFIRMED,
+                custom={"by": STAFF})
+    def unship(self):
+        """Every shipment of the order was cancelled (labels voided): ship it again."""
 
     @transition(field=status, source=S.SHIPPED, target=S.DELIVERED, custom={"by": STAFF})
     def deliver(self):
         pass
 
-    @transition(field=status, source=S.DELIVERED, target=S.COMPLETED,
+    @transition(field=status, source=[S.DELIVERED, S.PARTIALLY_RETURNED], target=S.COMPLETED,
                 conditions=[_no_pending_cancellation], custom={"by": STAFF})
     def complete(self):
+        pass
+
+    # --- returns (RMA) ------------------------------------------------------------------
+    @transition(field=status, source=RETURNABLE, target=None,
+                conditions=[_no_pending_cancellation], custom={"by": CUSTOMER})
+    def request_return(self):
+        """Ask to send some delivered units back (ReturnRequested), within the window."""
+
+    @transition(field=status, source=RETURNABLE, target=None, custom={"by": STAFF})
+    def approve_return(self):
+        """A requested return is accepted and its return label issued (ReturnApproved)."""
+
+    @transition(field=status, source=RETURNABLE, target=None, custom={"by": STAFF})
+    def reject_return(self):
+        pass
+
+    @transition(field=status, source=RETURNABLE, target=None,
+                conditions=[_no_pending_cancellation], custom={"by": STAFF})
+    def receive_return(self):
+        """The parcel came back: restock or write off per line, refund (ReturnReceived)."""
+
+    @transition(field=status, source=RETURNABLE, target=S.PARTIALLY_RETURNED,
+                conditions=[_no_pending_cancellation], custom={"by": STAFF})
+    def return_partially(self):
+        pass
+
+    @transition(field=status, source=RETURNABLE, target=S.RETURNED,
+                conditions=[_no_pending_cancellation], custom={"by": STAFF})
+    def return_fully(self):
         pass
 
     @transition(field=status, source=list(TERMINAL), target=None, conditions=[_not_archived],
@@ -124,7 +176,8 @@ class OrderLifecycle(models.Model):
     def record_payment_failure(self):
         pass
 
-    @transition(field=status, source=[S.PAID, S.CONFIRMED, S.SHIPPED, S.DELIVERED],
+    @transition(field=status, source=[S.PAID, S.CONFIRMED, S.PARTIALLY_SHIPPED, S.SHIPPED,
+                                      S.DELIVERED],
                 target=None, conditions=[_not_captured], custom={"by": SYSTEM})
     def mark_payment_captured(self):
         pass
@@ -147,25 +200,28 @@ class OrderLifecycle(models.Model):
     def cancel(self):
         pass
 
-    @transition(field=status, source=[*CANCELLABLE, S.COMPLETED, S.CANCELLED, S.FAILED],
+    @transition(field=status, source=[*CANCELLABLE, S.COMPLETED, S.PARTIALLY_RETURNED,
+                                      S.RETURNED, S.CANCELLED, S.FAILED],
                 target=None, custom={"by": SYSTEM})
     def record_refund(self):
         """Money went back (a cancellation or failure compensation, or a partial refund)."""
 
-    @transition(field=status, source=[S.CONFIRMED, S.SHIPPED, S.DELIVERED, S.COMPLETED],
+    @transition(field=status, source=[S.CONFIRMED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED,
+                                      S.COMPLETED, S.PARTIALLY_RETURNED, S.RETURNED],
                 target=None, conditions=[_captured, _no_pending_cancellation],
                 custom={"by": STAFF})
     def request_refund(self):
         """Give back part or all of what was captured (a goodwill or return refund); the
         refund saga calls the processor and records RefundIssued or RefundFailed."""
 
-    @transition(field=status, source=[*CANCELLABLE, S.COMPLETED, S.CANCELLED, S.FAILED,
-                                      S.REFUNDED],
+    @transition(field=status, source=[*CANCELLABLE, S.COMPLETED, S.PARTIALLY_RETURNED,
+                                      S.RETURNED, S.CANCELLED, S.FAILED, S.REFUNDED],
                 target=None, custom={"by": SYSTEM})
     def record_refund_failure(self):
         """The processor refused a requested refund; nothing moved."""
 
-    @transition(field=status, source=[S.DELIVERED, S.COMPLETED], target=S.REFUNDED,
+    @transition(field=status, source=[S.DELIVERED, S.COMPLETED, S.PARTIALLY_RETURNED],
+                target=S.REFUNDED,
                 conditions=[_no_pending_cancellation], custom={"by": SYSTEM})
     def refund(self):
         """The whole amount of a delivered/completed order was refunded."""

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from commerce.core.errors import NotFound
 from commerce.eventstore import store
+from commerce.eventstore.models import Event
 from commerce.eventstore.types import RecordedEvent
 from inventory.owners import OwnerState
 from orders import events as ev
@@ -54,10 +55,18 @@ def order_events(*, order_id) -> list[RecordedEvent]:
     return events
 
 
+def order_shipping_option(*, order_id) -> dict | None:
+    """The shipping option the customer chose at checkout (carrier, service_level,
+    service_code, price…), or None."""
+    placed = Event.objects.filter(aggregate_id=order_id, event_type=ev.ORDER_PLACED).first()
+    return placed.event_data.get("shipping_option") if placed else None
+
+
 # --- what inventory_verify asks (registered in orders/apps.py as inventory.owners) ----------
-# An order holds stock from placement (its saga reserves) until it ships or ends.
+# An order holds stock from placement (its saga reserves) until it ships or ends; partly
+# shipped, it holds the units not shipped yet.
 HOLDING_STOCK = frozenset({OrderStatus.PLACED, OrderStatus.RESERVED, OrderStatus.PAID,
-                           OrderStatus.CONFIRMED})
+                           OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED})
 
 
 def order_stock_states(order_ids) -> dict:
@@ -67,8 +76,10 @@ def order_stock_states(order_ids) -> dict:
 
 
 def orders_needing_confirmed_stock() -> list:
-    """Confirmed (paid) orders with no cancellation under way: their units must be held."""
-    return list(OrderView.objects.filter(status=OrderStatus.CONFIRMED,
+    """Confirmed (paid) orders, partly shipped ones too, with no cancellation under way:
+    their units must be held (or shipped)."""
+    return list(OrderView.objects.filter(status__in=(OrderStatus.CONFIRMED,
+                                                     OrderStatus.PARTIALLY_SHIPPED),
                                          cancellation_pending=False)
                 .values_list("order_id", flat=True))
 

@@ -23,9 +23,13 @@ API_ACTIONS = (
     ("reject_cancellation", "reject_cancellation",  # POST …/cancel/reject/
      "orders.approve_cancellation"),
     ("request_refund", "refund", "orders.refund_order"),  # POST /orders/{id}/refunds/
+    ("create_shipment", "create_shipment",  # POST /orders/{id}/shipments/ (shipping app)
+     "shipping.create_shipment"),
+    ("request_return", "request_return",  # POST /orders/{id}/returns/ (shipping app)
+     "shipping.decide_return"),
     ("archive", "archive", "orders.archive_order"),  # DELETE /orders/{id}/
 )
-OWNER_ACTIONS = frozenset({"update", "cancel"})
+OWNER_ACTIONS = frozenset({"update", "cancel", "request_return"})
 ACTION_PERMISSIONS = frozenset(perm for _, _, perm in API_ACTIONS)
 
 

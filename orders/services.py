@@ -13,13 +13,13 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from commerce.core import metrics
 from commerce.core.errors import ConcurrencyError, PreconditionFailed, ValidationFailed
 from commerce.eventstore.aggregate import Repository
 from inventory import selectors as inventory_selectors
-from inventory import services as inventory_services
 from orders import events as ev
 from orders import lifecycle
 from orders.aggregate import Order, money
@@ -32,6 +32,7 @@ from orders.validation import (
     catalog_errors,
     clean_address,
     clean_lines,
+    clean_shipping_option,
     clean_text,
     stock_errors,
 )
@@ -49,10 +50,22 @@ def _uuid(value, field: str) -> str:
         raise ValidationFailed(details={field: ["Must be a UUID."]}) from None
 
 
-def price_lines(lines: list[dict[str, Any]], catalog) -> dict[str, Any]:
-    """Money rule: line_total = unit_price × quantity; subtotal = Σ line totals; shipping,
-    discount and tax are 0.00 for now (real fields, so a later rule changes no schema);
-    total = subtotal + shipping − discount + tax. All 2-place Decimals."""
+def shipping_charge(*, subtotal: Decimal, quoted: Decimal | None) -> Decimal:
+    """What the customer pays for shipping: the quoted price of the option they chose,
+    0.00 from settings.SHIPPING_FREE_THRESHOLD of subtotal up (None: no threshold), 0.00
+    without a chosen option."""
+    threshold = settings.SHIPPING_FREE_THRESHOLD
+    if quoted is None or (threshold is not None and subtotal >= threshold):
+        return ZERO
+    return money(quoted)
+
+
+def price_lines(lines: list[dict[str, Any]], catalog, *,
+                shipping_quoted: Decimal | None = None) -> dict[str, Any]:
+    """Money rule: line_total = unit_price × quantity; subtotal = Σ line totals; shipping =
+    shipping_charge(subtotal, the chosen option's quoted price); discount and tax are 0.00
+    for now (real fields, so a later rule changes no schema); total = subtotal + shipping −
+    discount + tax. All 2-place Decimals."""
     priced = []
     for line in lines:
         entry = catalog[line["sku"]]
@@ -61,7 +74,8 @@ def price_lines(lines: list[dict[str, Any]], catalog) -> dict[str, Any]:
                        "quantity": line["quantity"],
                        "line_total": str(money(unit * line["quantity"]))})
     subtotal = money(sum((Decimal(p["line_total"]) for p in priced), ZERO))
-    shipping, discount, tax = ZERO, ZERO, ZERO
+    shipping = shipping_charge(subtotal=subtotal, quoted=shipping_quoted)
+    discount, tax = ZERO, ZERO
     return {"lines": priced, "currency": catalog[lines[0]["sku"]].currency,
             "subtotal": str(subtotal), "shipping": str(shipping), "discount": str(discount),
             "tax": str(tax), "total": str(money(subtotal + shipping - discount + tax))}
@@ -70,10 +84,13 @@ def price_lines(lines: list[dict[str, Any]], catalog) -> dict[str, Any]:
 def order_place(
     *, customer_id: uuid.UUID, lines: list[dict], shipping_address: dict,
     payment_method: str | None = None, notes: str = "", order_id: uuid.UUID | None = None,
-    channel: str = "api",
+    channel: str = "api", shipping_option: dict | None = None,
 ) -> OrderView:
     """Place an order at current catalog prices (never the client's). An `order_id` that
-    already exists raises ConcurrencyError (the cart relies on it for idempotent checkout)."""
+    already exists raises ConcurrencyError (the cart relies on it for idempotent checkout).
+    `shipping_option` is the carrier option the customer chose (a redeemed shipping quote:
+    quote_id, carrier, service_level, service_code, service_name, price, currency); its
+    price is charged by the pricing rule (price_lines) and the option kept on the order."""
     # Check lines and address both, so one 400 names every bad field.
     details: dict = {}
     clean, address = [], {}
@@ -95,11 +112,16 @@ def order_place(
     catalog = inventory_selectors.catalog_lookup(skus=[line["sku"] for line in clean])
     catalog_errors(clean, catalog)
     stock_errors(clean, catalog)
+    option = clean_shipping_option(shipping_option, currency=catalog[clean[0]["sku"]].currency)
 
     order = Order(order_id)
+    priced = price_lines(clean, catalog,
+                         shipping_quoted=Decimal(option["price"]) if option else None)
     order.record(ev.ORDER_PLACED, {
-        "customer_id": customer_id, **price_lines(clean, catalog),
+        "customer_id": customer_id, **priced,
         "shipping_address": address, "payment_method": payment_method, "channel": channel,
+        # only when one was chosen, so orders without one keep the original shape
+        **({"shipping_option": option} if option else {}),
     })
     if notes:
         order.require("update")
@@ -195,26 +217,6 @@ def order_request_cancellation(*, order_id, reason: str) -> OrderView:
     def decide(order: Order) -> None:
         order.require("request_cancellation")
         order.record(ev.CANCELLATION_REQUESTED, {"reason": reason})
-
-    return _execute(order_id, decide)
-
-
-def order_ship(*, order_id, carrier: str = "", tracking_number: str = "") -> OrderView:
-    """Record ShipmentCreated + OrderShipped and fulfil the stock reservation in the same
-    transaction. Repeating it on a shipped order is a no-op."""
-    carrier = clean_text(carrier, "carrier", max_length=100)
-    tracking_number = clean_text(tracking_number, "tracking_number", max_length=100)
-
-    def decide(order: Order) -> None:
-        if ev.ORDER_SHIPPED in order.seen:
-            return
-        order.require("ship")
-        inventory_services.reservation_fulfill(order_id=order.id)
-        order.record(ev.SHIPMENT_CREATED, {
-            "shipment_id": str(uuid.uuid5(_SHIPMENT_NAMESPACE, str(order.id))),
-            "carrier": carrier, "tracking_number": tracking_number,
-        })
-        order.record(ev.ORDER_SHIPPED, {})
 
     return _execute(order_id, decide)
 
@@ -363,9 +365,24 @@ def order_reject_cancellation(*, order_id, reason: str) -> OrderView:
     return _execute(order_id, decide)
 
 
-# Refund commands live in orders/refunds.py; re-exported here, the contract's entry points.
+# Refund commands live in orders/refunds.py, shipment commands in orders/shipments.py and
+# return commands in orders/returns.py; re-exported here, the contract's entry points.
 from orders.refunds import (  # noqa: E402,F401
     order_record_refund,
     order_record_refund_failure,
     order_request_refund,
+)
+from orders.returns import (  # noqa: E402,F401
+    order_return_approve,
+    order_return_receive,
+    order_return_reject,
+    order_return_request,
+)
+from orders.shipments import (  # noqa: E402,F401
+    order_ship,
+    order_shipment_cancel,
+    order_shipment_create,
+    order_shipment_label_failure,
+    order_shipment_label_record,
+    order_shipment_tracking_record,
 )

@@ -3,6 +3,7 @@ services directly); the API only checks JSON shapes first. Errors use the envelo
 field-details shape: {"field": ["message", ...]} and, for lists, one dict per item."""
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -135,3 +136,29 @@ def catalog_errors(lines, catalog) -> None:
     if len(currencies) > 1:
         raise ValidationFailed("All lines of an order must share one currency.",
                                details={"lines": [f"Mixed currencies: {sorted(currencies)}."]})
+
+
+_OPTION_TEXT = {"quote_id": 100, "carrier": 20, "service_level": 20, "service_code": 40,
+                "service_name": 100}
+
+
+def clean_shipping_option(value: Any, *, currency: str) -> dict[str, str] | None:
+    """The chosen shipping option as the order keeps it (a redeemed quote from the shipping
+    app), or None. Its currency must be the order's."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationFailed(details={"shipping_option": ["Must be an object."]})
+    option = {key: str(value.get(key) or "")[:size] for key, size in _OPTION_TEXT.items()}
+    try:
+        price = Decimal(str(value.get("price"))).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        price = None
+    if price is None or not price.is_finite() or price < 0 or not option["carrier"]:
+        raise ValidationFailed(details={"shipping_option": ["A carrier and a price are "
+                                                            "required."]})
+    if value.get("currency") != currency:
+        raise ValidationFailed(
+            "The shipping option is priced in another currency than the order.",
+            details={"shipping_option": [f"Must be priced in {currency}."]})
+    return {**option, "price": str(price), "currency": currency}

@@ -46,6 +46,9 @@ def run_env() -> dict:
         "LIVENESS_DIR": str(run_dir / "liveness"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "SIMULATORS_AUTOSTART": "true" if SIMULATORS else "false",
+        # the carrier simulator pushes tracking to this instance's API
+        "CARRIER_SIM_WEBHOOK_URL": os.environ.get(
+            "CARRIER_SIM_WEBHOOK_URL", f"http://127.0.0.1:{port}/api/v1/shipping/webhooks"),
         "PYTHONUNBUFFERED": "1",
         "RUN_USER": pwd.getpwuid(os.getuid()).pw_name,
     }

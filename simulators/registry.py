@@ -31,4 +31,6 @@ SIMULATORS: tuple[Simulator, ...] = (
               "Slack incoming webhooks"),
     Simulator("webhook_receiver", "simulators.webhook_receiver", "SIM_WEBHOOK_RECEIVER_PORT",
               8106, "a demo subscriber that verifies our signed webhooks"),
+    Simulator("carriers", "simulators.carriers", "CARRIER_SIMULATOR_PORT", 8102,
+              "FedEx, UPS and DHL Express APIs, tracking pushes"),
 )

@@ -178,3 +178,17 @@ def serve_from_env() -> int | None:
     start_http_server(int(port), addr=os.environ.get("METRICS_ADDR", "0.0.0.0"),
                       registry=registry)
     return int(port)
+
+# Shipping (shipping app): labels bought per carrier and kind (shipment, return) and outcome
+# (ok, refused, unavailable); tracking events recorded per carrier and source (webhook,
+# poll); carrier webhooks received per outcome (recorded, duplicate, unknown, rejected).
+SHIPPING_LABELS = Counter(
+    "commerce_shipping_labels_total", "Carrier labels bought", ["carrier", "kind", "outcome"]
+)
+SHIPPING_TRACKING_EVENTS = Counter(
+    "commerce_shipping_tracking_events_total", "Tracking events recorded", ["carrier", "source"]
+)
+SHIPPING_WEBHOOKS = Counter(
+    "commerce_shipping_webhooks_total", "Carrier webhooks received", ["carrier", "outcome"]
+)
+RETURNS = Counter("commerce_returns_total", "Return (RMA) decisions and receipts", ["action"])

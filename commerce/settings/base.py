@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cart",
     "sagas",
     "notifications",
+    "shipping",
 ]
 
 MIDDLEWARE = [
@@ -238,7 +239,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name per choice set that several components share.
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.lifecycle.OrderStatus.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.lifecycle.OrderStatus.choices",
+        "ShipmentStatusEnum": "shipping.models.ShipmentStatus",
+        "ReturnStatusEnum": "shipping.models.ReturnStatus",
+    },
 }
 
 # --- Hostile input and outages (commerce/api/middleware.py, commerce/core/outages.py) ----
@@ -334,3 +339,52 @@ WEBHOOK_RETRY_BACKOFF_SECONDS = env.float("WEBHOOK_RETRY_BACKOFF_SECONDS", defau
 WEBHOOK_RETRY_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_RETRY_BACKOFF_MAX_SECONDS",
                                               default=3600.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+
+# --- shipping (shipping app, docs/shipping.md) ------------------------------------------
+# Carrier APIs. The defaults point at the local carrier simulator (`python -m simulators
+# carriers`, port 8102); production sets each carrier's base URL and credentials.
+CARRIER_SIMULATOR_URL = env("CARRIER_SIMULATOR_URL", default="http://127.0.0.1:8102")
+SHIPPING_CARRIERS = env.list("SHIPPING_CARRIERS", default=["fedex", "ups", "dhl"])
+FEDEX_API_URL = env("FEDEX_API_URL", default=f"{CARRIER_SIMULATOR_URL}/fedex")
+FEDEX_CLIENT_ID = env("FEDEX_CLIENT_ID", default="sim-fedex-client")
+FEDEX_CLIENT_SECRET = env("FEDEX_CLIENT_SECRET", default="sim-fedex-secret")
+FEDEX_ACCOUNT_NUMBER = env("FEDEX_ACCOUNT_NUMBER", default="740561073")
+FEDEX_WEBHOOK_SECRET = env("FEDEX_WEBHOOK_SECRET", default="sim-fedex-webhook-token")
+UPS_API_URL = env("UPS_API_URL", default=f"{CARRIER_SIMULATOR_URL}/ups")
+UPS_CLIENT_ID = env("UPS_CLIENT_ID", default="sim-ups-client")
+UPS_CLIENT_SECRET = env("UPS_CLIENT_SECRET", default="sim-ups-secret")
+UPS_ACCOUNT_NUMBER = env("UPS_ACCOUNT_NUMBER", default="A1B2C3")
+UPS_WEBHOOK_CREDENTIAL = env("UPS_WEBHOOK_CREDENTIAL", default="sim-ups-track-alert-credential")
+DHL_API_URL = env("DHL_API_URL", default=f"{CARRIER_SIMULATOR_URL}/dhl/mydhlapi")
+DHL_API_KEY = env("DHL_API_KEY", default="sim-dhl-key")
+DHL_API_SECRET = env("DHL_API_SECRET", default="sim-dhl-secret")
+DHL_ACCOUNT_NUMBER = env("DHL_ACCOUNT_NUMBER", default="123456789")
+DHL_WEBHOOK_SECRET = env("DHL_WEBHOOK_SECRET", default="sim-dhl-push-secret")
+CARRIER_TIMEOUT_SECONDS = env.float("CARRIER_TIMEOUT_SECONDS", default=10.0)
+# Where parcels leave from (labels and rates).
+SHIPPING_ORIGIN = {
+    "name": env("SHIPPING_ORIGIN_NAME", default="Commerce Warehouse"),
+    "line1": env("SHIPPING_ORIGIN_LINE1", default="500 Logistics Way"),
+    "city": env("SHIPPING_ORIGIN_CITY", default="Memphis"),
+    "region": env("SHIPPING_ORIGIN_REGION", default="TN"),
+    "postal_code": env("SHIPPING_ORIGIN_POSTAL_CODE", default="38118"),
+    "country": env("SHIPPING_ORIGIN_COUNTRY", default="US"),
+    "phone": env("SHIPPING_ORIGIN_PHONE", default="+19015550100"),
+}
+# Orders from this subtotal up ship free ("" = never free).
+SHIPPING_FREE_THRESHOLD = (Decimal(env("SHIPPING_FREE_THRESHOLD", default="100.00"))
+                           if env("SHIPPING_FREE_THRESHOLD", default="100.00") else None)
+SHIPPING_QUOTE_TTL_SECONDS = env.int("SHIPPING_QUOTE_TTL_SECONDS", default=900)
+SHIPPING_RATES_CACHE_SECONDS = env.int("SHIPPING_RATES_CACHE_SECONDS", default=60)
+# Checkout without a shipping quote: refused when true, else shipping is 0.00.
+SHIPPING_QUOTE_REQUIRED = env.bool("SHIPPING_QUOTE_REQUIRED", default=False)
+SHIPPING_DEFAULT_ITEM_WEIGHT_KG = Decimal(env("SHIPPING_DEFAULT_ITEM_WEIGHT_KG", default="0.5"))
+# Poll the carrier for shipments in transit that heard nothing for this long.
+SHIPPING_TRACKING_STALE_SECONDS = env.int("SHIPPING_TRACKING_STALE_SECONDS", default=1800)
+# Signed webhooks with a timestamp (DHL) older or newer than this are refused.
+SHIPPING_WEBHOOK_TOLERANCE_SECONDS = env.int("SHIPPING_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Returns: how long after delivery a customer may ask, and when shipping is refunded
+# with the goods: never | full_return (the return that brings the last unit back) |
+# proportional (each return its share of the goods' value).
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)
+RETURN_REFUND_SHIPPING = env("RETURN_REFUND_SHIPPING", default="full_return")

@@ -15,6 +15,17 @@ PUSH_API_TOKEN = env("PUSH_API_TOKEN")
 PUSH_RECEIPT_SECRET = env("PUSH_RECEIPT_SECRET")
 EMAIL_RECEIPT_SECRET = env("EMAIL_RECEIPT_SECRET")
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL").rstrip("/")
+# Carriers are opt-in here (base defaults point at the simulator): each one listed needs its
+# real API URL and credentials, or the settings refuse to load.
+SHIPPING_CARRIERS = env.list("SHIPPING_CARRIERS", default=[])
+for _carrier in SHIPPING_CARRIERS:
+    _prefix = _carrier.upper()
+    _names = (["API_URL", "ACCOUNT_NUMBER", "WEBHOOK_SECRET", "API_KEY", "API_SECRET"]
+              if _carrier == "dhl" else ["API_URL", "ACCOUNT_NUMBER", "CLIENT_ID",
+                                         "CLIENT_SECRET", "WEBHOOK_CREDENTIAL"
+                                         if _carrier == "ups" else "WEBHOOK_SECRET"])
+    for _name in _names:
+        globals()[f"{_prefix}_{_name}"] = env(f"{_prefix}_{_name}")  # required
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # TLS ends at the proxy: trust its X-Forwarded-Proto, redirect plain HTTP to HTTPS (except

@@ -31,6 +31,8 @@ from sagas.models import ACTIVE_STATUSES, SagaInstance
 
 SAGA_TYPE = "order_cancellation"
 FULFILLED = "fulfilled"
+# Some units shipped (split shipments): restocking releases the rest and restocks those.
+SHIPPED_ANY = (FULFILLED, "partially_fulfilled")
 
 
 def _order_id(ctx: SagaContext) -> UUID:
@@ -61,7 +63,7 @@ def review(ctx: SagaContext):
     if payment is not None and payment.status in (PaymentStatus.CAPTURED,
                                                   PaymentStatus.PARTIALLY_REFUNDED):
         refund = payment.amount_captured - payment.amount_refunded
-    fulfilled = _reservation_status(order_id) == FULFILLED
+    fulfilled = _reservation_status(order_id) in SHIPPED_ANY
     reasons = []
     if refund > settings.CANCELLATION_APPROVAL_THRESHOLD:
         reasons.append(f"refund {refund} above {settings.CANCELLATION_APPROVAL_THRESHOLD}")
@@ -123,7 +125,7 @@ def restore_stock(ctx: SagaContext):
     reason = f"order cancelled: {ctx.get('reason') or ''}".strip()
     if status in (None, "released", "expired", "restocked"):
         return {"stock": "none"}  # nothing held any more (or already put back)
-    if status == FULFILLED:
+    if status in SHIPPED_ANY:
         inventory_services.reservation_restock(order_id=order_id, reason=reason)
         return {"stock": "restocked"}
     inventory_services.reservation_release(order_id=order_id, reason=reason, order_ending=True)

@@ -113,18 +113,32 @@ def operations(world):
         "webhooks.list": ("get", "/api/v1/webhooks/endpoints/", None, 200),
         "webhooks.create": ("post", "/api/v1/webhooks/endpoints/", {
             "name": "erp", "url": "https://erp.example.com/h", "event_types": ["*"]}, 201),
+        "shipping.list_shipments": ("get", "/api/v1/shipping/shipments/", None, 200),
+        # a placed order cannot ship yet: allowed callers reach the lifecycle's 409
+        "shipping.create_shipment": ("post", f"/api/v1/orders/{placed}/shipments/",
+                                     {"carrier": "ups"}, 409),
+        "shipping.void_shipment": ("post", f"/api/v1/shipping/shipments/{uuid.uuid4()}/void/",
+                                   {}, 404),
+        "shipping.returns_queue": ("get", "/api/v1/shipping/returns/", None, 200),
+        "shipping.decide_return": ("post",
+                                   f"/api/v1/shipping/returns/{uuid.uuid4()}/approve/", {}, 404),
+        "shipping.receive_return": ("post",
+                                    f"/api/v1/shipping/returns/{uuid.uuid4()}/receive/", {}, 404),
     }
 
 
 ALLOWED = {
     SUPPORT: {"orders.read_any", "orders.list_any", "orders.update_any", "orders.cancel_any",
               "orders.approve_cancellation", "orders.archive", "payments.read_any",
-              "sagas.list"},
+              "sagas.list", "shipping.list_shipments", "shipping.create_shipment",
+              "shipping.void_shipment", "shipping.returns_queue", "shipping.decide_return",
+              "shipping.receive_return"},
     INVENTORY: {"orders.read_any", "orders.list_any", "inventory.create_item",
                 "inventory.update_item", "inventory.receive", "inventory.adjust",
                 "inventory.movements", "inventory.low_stock", "inventory.reorder",
                 "inventory.summary", "inventory.reservations", "inventory.reserve",
-                "sagas.list"},
+                "sagas.list", "shipping.list_shipments", "shipping.create_shipment",
+                "shipping.void_shipment", "shipping.returns_queue", "shipping.receive_return"},
 }
 ADMIN_ONLY = {"webhooks.list", "webhooks.create"}
 OPERATION_NAMES = sorted(ALLOWED[SUPPORT] | ALLOWED[INVENTORY] | ADMIN_ONLY)
@@ -188,6 +202,8 @@ PAGES = {
     "/admin/inventory/reservation/": {INVENTORY, ADMIN},
     "/admin/inventory/stockmovement/": {INVENTORY, ADMIN},
     "/admin/eventstore/event/": {ADMIN},
+    "/admin/shipping/shipment/": {SUPPORT, INVENTORY, ADMIN},
+    "/admin/shipping/returnrequest/": {SUPPORT, INVENTORY, ADMIN},
     "/admin/accounts/user/": {ADMIN},
     "/admin/notifications/delivery/": {SUPPORT, ADMIN},
     "/admin/notifications/templateoverride/preview/": {SUPPORT, ADMIN},

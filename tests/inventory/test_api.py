@@ -48,6 +48,7 @@ def test_create_item_then_read_it_and_the_summary(inv_api, inv_staff):
         "price": "12.50", "currency": "EUR", "active": True, "total_quantity": 30,
         "reserved_quantity": 0, "available_quantity": 30, "low_stock_threshold": 3,
         "reorder_point": 8, "reorder_quantity": 40, "low_stock": False,
+        "weight_kg": None, "length_cm": None, "width_cm": None, "height_cm": None,
         "updated_at": body["updated_at"],
     }
     # and the events name the staff user as actor
@@ -64,8 +65,8 @@ def test_create_item_then_read_it_and_the_summary(inv_api, inv_staff):
         "items": 1, "active_items": 1, "out_of_stock": 0, "low_stock": 0, "needs_reorder": 0,
         "total_units": 30, "reserved_units": 0, "available_units": 30,
         "stock_value": {"EUR": "375.00"},
-        "reservations": {"reserved": 0, "confirmed": 0, "fulfilled": 0, "released": 0,
-                         "expired": 0, "restocked": 0},
+        "reservations": {"reserved": 0, "confirmed": 0, "partially_fulfilled": 0,
+                         "fulfilled": 0, "released": 0, "expired": 0, "restocked": 0},
     }
 
 

@@ -1,5 +1,7 @@
 """Order test helpers: orders are made through the real services (catalog via make_item)."""
 
+import uuid
+
 import pytest
 
 from commerce.eventstore import policies
@@ -57,9 +59,13 @@ PATHS = {  # status → the service calls that lead there from "placed", in orde
     "reserved": ["reserve"],
     "paid": ["reserve", "authorize"],
     "confirmed": ["reserve", "authorize", "capture", "confirm"],
+    "partially_shipped": ["reserve", "authorize", "capture", "confirm", "ship_first_line"],
     "shipped": ["reserve", "authorize", "capture", "confirm", "ship"],
     "delivered": ["reserve", "authorize", "capture", "confirm", "ship", "deliver"],
     "completed": ["reserve", "authorize", "capture", "confirm", "ship", "deliver", "complete"],
+    "partially_returned": ["reserve", "authorize", "capture", "confirm", "ship", "deliver",
+                           "return_first_line"],
+    "returned": ["reserve", "authorize", "capture", "confirm", "ship", "deliver", "return_all"],
     "cancelled": ["request_cancellation", "cancel"],
     "failed": ["fail"],
     "refunded": ["reserve", "authorize", "capture", "confirm", "ship", "deliver", "complete",
@@ -72,6 +78,7 @@ def step(order, name):
     from inventory.services import stock_reserve
 
     oid = order.order_id
+    first = order.lines.all()[0]
     calls = {
         "reserve": lambda: services.order_mark_reserved(
             order_id=oid, reservation_id=stock_reserve(
@@ -83,6 +90,22 @@ def step(order, name):
             order_id=oid, payment_id="pay_1", amount=order.total_amount),
         "confirm": lambda: services.order_confirm(order_id=oid),
         "ship": lambda: services.order_ship(order_id=oid, carrier="DHL", tracking_number="T1"),
+        "ship_first_line": lambda: services.order_shipment_create(
+            order_id=oid, shipment_id=uuid.uuid4(), carrier="fedex",
+            lines=[{"sku": first.sku, "quantity": first.quantity}]),
+        "return_first_line": lambda: return_lines(
+            oid, [{"sku": first.sku, "quantity": first.quantity}]),
+        "return_all": lambda: return_lines(
+            oid, [{"sku": ln.sku, "quantity": ln.quantity} for ln in order.lines.all()]),
+        "return_rest": lambda: return_lines(oid, [
+            {"sku": sku, "quantity": n}
+            for sku, n in services.repository.get(oid).returnable().items() if n]),
+        "reject_return": lambda: reject_return(oid, [{"sku": first.sku, "quantity": 1}]),
+        "cancel_shipments": lambda: [
+            services.order_shipment_cancel(order_id=oid, shipment_id=sid, reason="void",
+                                           label_voided=True)
+            for sid, s in services.repository.get(oid).shipments.items()
+            if s["status"] != "cancelled"][-1],
         "deliver": lambda: services.order_deliver(order_id=oid),
         "complete": lambda: services.order_complete(order_id=oid),
         "request_cancellation": lambda: services.order_request_cancellation(
@@ -100,6 +123,25 @@ def step(order, name):
             notes="new note"),
     }
     return calls[name]()
+
+
+def return_lines(order_id, lines):
+    """A return of `lines` requested, approved and received (restocked)."""
+    return_id = uuid.uuid4()
+    services.order_return_request(order_id=order_id, return_id=return_id, lines=lines,
+                                  reason="does not fit")
+    services.order_return_approve(order_id=order_id, return_id=return_id, carrier="ups",
+                                  service_level="standard", tracking_number="1ZRETURN",
+                                  label_url=f"/api/v1/returns/{return_id}/label/")
+    return services.order_return_receive(order_id=order_id, return_id=return_id)
+
+
+def reject_return(order_id, lines):
+    return_id = uuid.uuid4()
+    services.order_return_request(order_id=order_id, return_id=return_id, lines=lines,
+                                  reason="changed my mind")
+    return services.order_return_reject(order_id=order_id, return_id=return_id,
+                                        reason="used")
 
 
 def advance(order, status):

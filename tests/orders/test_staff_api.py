@@ -29,7 +29,8 @@ def events(order_id) -> list[str]:
 def test_support_ships_delivers_and_completes(support, place, no_policies):
     order = advance(place(), "confirmed")
     url = f"{URL}{order.order_id}/"
-    assert support.get(url).json()["allowed_actions"] == ["update", "cancel", "ship", "refund"]
+    assert support.get(url).json()["allowed_actions"] == ["update", "cancel", "ship", "refund",
+                                                          "create_shipment"]
     r = support.post(f"{url}ship/", {"carrier": "DHL", "tracking_number": "JD01"},
                      format="json")
     assert r.status_code == 200, r.json()
