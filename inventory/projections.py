@@ -40,6 +40,8 @@ _RESERVATION_DELTAS = {
     ev.RESERVATION_LINES_RESTOCKED: (_K.RESTOCKED, None, 1, 0, "restocked_quantity"),
 }
 _MEASURES = ("weight_kg", "length_cm", "width_cm", "height_cm")
+# The fulfilment saga's events, applied set-wise by handle_many (they move no line progress).
+_SET_WISE = frozenset({ev.STOCK_RESERVED, ev.RESERVATION_CONFIRMED})
 
 
 @register
@@ -103,18 +105,19 @@ class InventoryProjection(Projection):
     # --- Reservation streams --------------------------------------------------------
     def handle_many(self, events: list[RecordedEvent]) -> None:
         """A batch of saga steps (reservations of many orders): the rows and movements of
-        every reservation event inserted or updated together, and each sku's counters moved
-        once by the sum of its deltas, exactly as event by event (the counters are sums)."""
-        batch = [e for e in events if e.event_type in _RESERVATION_DELTAS]
+        their reservations and confirmations inserted or updated together, and each sku's
+        counters moved once by the sum of its deltas, exactly as event by event (the counters
+        are sums). Other events, event by event."""
+        batch = [e for e in events if e.event_type in _SET_WISE]
         for event in events:
-            if event.event_type not in _RESERVATION_DELTAS:
-                super().handle(event)
+            if event.event_type not in _SET_WISE:
+                self.handle(event)
         if not batch:
             return
         created, updated, movements, counters = [], [], [], {}
         for event in batch:
             d = event.data
-            kind, status, total_sign, reserved_sign = _RESERVATION_DELTAS[event.event_type]
+            kind, status, total_sign, reserved_sign, _ = _RESERVATION_DELTAS[event.event_type]
             reason = d.get("reason", "")
             if event.event_type == ev.STOCK_RESERVED:
                 created.append(self._reservation_row(event, status))
