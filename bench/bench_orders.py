@@ -14,7 +14,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -29,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import percentile  # noqa: E402
+from bench.common import percentile, run_pgbench  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings.local")
 
@@ -145,32 +144,6 @@ def run_clients(*, port: int, tokens: list[str], skus: list[str], seconds: float
         t.join()
     elapsed = time.perf_counter() - started
     return {"latencies": latencies, "statuses": statuses, "elapsed": elapsed}
-
-
-def run_pgbench(*, clients: int, seconds: int, scale: int) -> float | None:
-    pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
-    if not Path(pgbench).exists():
-        print("pgbench not found; skipping the reference run")
-        return None
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/commerce")
-    db = url.rsplit("/", 1)[1].split("?")[0] + "_pgbench"
-    bench_url = url.rsplit("/", 1)[0] + "/" + db
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [db]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
-    with psycopg.connect(bench_url) as conn:
-        initialised = conn.execute(
-            "SELECT to_regclass('pgbench_branches') IS NOT NULL").fetchone()[0]
-    if not initialised:
-        subprocess.run([pgbench, "-i", "-q", "-s", str(scale), bench_url], check=True,
-                       capture_output=True)
-    out = subprocess.run([pgbench, "-n", "-c", str(clients), "-j", "2", "-T", str(seconds),
-                          bench_url], check=True, capture_output=True, text=True).stdout
-    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
-    return float(match.group(1)) if match else None
 
 
 def main() -> None:

@@ -31,13 +31,17 @@ def count_failed(event) -> None:
     transaction.on_commit(lambda: metrics.ORDERS_FAILED.labels(code=code).inc(), robust=True)
 
 
-@policy(ev.ORDER_CONFIRMED)
-def observe_confirmation_time(event) -> None:
+@policy(ev.ORDER_CONFIRMED, many=True)
+def observe_confirmation_time(events) -> None:
     # The read model was updated inline before policies run; its created_at is the
-    # OrderPlaced time (one primary-key read per confirmed order).
-    placed_at = (OrderView.objects.filter(pk=event.aggregate_id)
-                 .values_list("created_at", flat=True).first())
-    if placed_at is None:
-        return
-    seconds = max((event.created_at - placed_at).total_seconds(), 0.0)
-    transaction.on_commit(lambda: metrics.ORDER_CONFIRM_SECONDS.observe(seconds), robust=True)
+    # OrderPlaced time (one read for all the orders an append confirmed).
+    placed = dict(OrderView.objects.filter(pk__in=[e.aggregate_id for e in events])
+                  .values_list("order_id", "created_at"))
+    seconds = [max((e.created_at - placed[e.aggregate_id]).total_seconds(), 0.0)
+               for e in events if e.aggregate_id in placed]
+
+    def observe():
+        for value in seconds:
+            metrics.ORDER_CONFIRM_SECONDS.observe(value)
+
+    transaction.on_commit(observe, robust=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import F
 
+from commerce.core.bulk import update_rows
 from commerce.eventstore.projections import Projection, register
 from commerce.eventstore.types import RecordedEvent
 from orders import events as ev
@@ -47,6 +48,40 @@ class OrderViewsProjection(Projection):
         if event.event_type == ev.ORDER_PLACED:
             self._placed(event)
             return
+        OrderView.objects.filter(pk=event.aggregate_id).update(**self._fields(event))
+
+    def handle_many(self, events: list[RecordedEvent]) -> None:
+        """A batch of saga steps: each order's events folded into the columns they set, then
+        one UPDATE per set of columns, instead of one per event."""
+        streams: dict = {}
+        for event in events:
+            streams.setdefault(event.aggregate_id, []).append(event)
+        batches: dict[frozenset, list[OrderView]] = {}
+        for order_id, stream in streams.items():
+            fields = self._fold(stream)
+            if fields is None:
+                for event in stream:
+                    self.handle(event)
+                continue
+            batches.setdefault(frozenset(fields), []).append(OrderView(order_id=order_id,
+                                                                       **fields))
+        for columns, views in batches.items():
+            update_rows(OrderView, views, sorted(columns))
+
+    def _fold(self, stream: list[RecordedEvent]) -> dict | None:
+        """The columns a run of events sets, as `handle` would leave them; None where only
+        event-by-event handling will do (a placement, a running total)."""
+        fields: dict = {}
+        for event in stream:
+            if event.event_type == ev.ORDER_PLACED:
+                return None
+            changes = self._fields(event)
+            if any(hasattr(value, "resolve_expression") for value in changes.values()):
+                return None
+            fields.update(changes)
+        return fields
+
+    def _fields(self, event: RecordedEvent) -> dict:
         fields = {"version": event.version, "updated_at": event.created_at}
         action = ev.TRANSITIONS.get(event.event_type)
         if action is not None and (target := lifecycle.target_status(action)) is not None:
@@ -54,7 +89,7 @@ class OrderViewsProjection(Projection):
         method = getattr(self, f"on_{event.event_type}", None)
         if method is not None:
             fields.update(method(event.data))
-        OrderView.objects.filter(pk=event.aggregate_id).update(**fields)
+        return fields
 
     def _placed(self, event: RecordedEvent) -> None:
         view, lines = placed_rows(event)

@@ -82,3 +82,9 @@ def orders_needing_confirmed_stock() -> list:
                                                      OrderStatus.PARTIALLY_SHIPPED),
                                          cancellation_pending=False)
                 .values_list("order_id", flat=True))
+
+
+def orders_with_cancellation_pending(*, order_ids) -> set:
+    """Which of these orders have a cancellation pending (one query, for batch steps)."""
+    return set(OrderView.objects.filter(order_id__in=list(order_ids), cancellation_pending=True)
+               .values_list("order_id", flat=True))

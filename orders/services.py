@@ -221,8 +221,8 @@ def order_request_cancellation(*, order_id, reason: str) -> OrderView:
     return _execute(order_id, decide)
 
 
-def _record_once(order_id, action: str, event_type: str) -> OrderView:
-    """Run `action` recording `event_type` with no data; a repeat is a no-op."""
+def record_once(action: str, event_type: str) -> Callable[[Order], None]:
+    """The decision of a command recording `event_type` with no data; a repeat is a no-op."""
 
     def decide(order: Order) -> None:
         if event_type in order.seen:
@@ -230,7 +230,11 @@ def _record_once(order_id, action: str, event_type: str) -> OrderView:
         order.require(action)
         order.record(event_type, {})
 
-    return _execute(order_id, decide)
+    return decide
+
+
+def _record_once(order_id, action: str, event_type: str) -> OrderView:
+    return _execute(order_id, record_once(action, event_type))
 
 
 def order_deliver(*, order_id) -> OrderView:
@@ -262,19 +266,25 @@ def order_archive(*, order_id, reason: str = "") -> OrderView:
 
 
 # --- saga-facing commands ----------------------------------------------------------------
-def order_mark_reserved(*, order_id, reservation_id) -> OrderView:
+# Each decision is built by a function of its own, so the saga's batch steps
+# (orders/batch.py: many orders per statement) decide exactly as these commands do.
+def mark_reserved(reservation_id) -> Callable[[Order], None]:
     reservation_id = _uuid(reservation_id, "reservation_id")
 
     def decide(order: Order) -> None:
-        if order.reservation_id == str(reservation_id):
+        if order.reservation_id == reservation_id:
             return
         order.require("mark_reserved")
-        order.record(ev.INVENTORY_RESERVED, {"reservation_id": str(reservation_id)})
+        order.record(ev.INVENTORY_RESERVED, {"reservation_id": reservation_id})
 
-    return _execute(order_id, decide)
+    return decide
 
 
-def order_mark_payment_authorized(*, order_id, payment_id, amount) -> OrderView:
+def order_mark_reserved(*, order_id, reservation_id) -> OrderView:
+    return _execute(order_id, mark_reserved(reservation_id))
+
+
+def mark_payment_authorized(payment_id, amount) -> Callable[[Order], None]:
     def decide(order: Order) -> None:
         if str(payment_id) in order.authorized:
             return
@@ -282,10 +292,14 @@ def order_mark_payment_authorized(*, order_id, payment_id, amount) -> OrderView:
         order.record(ev.PAYMENT_AUTHORIZED,
                      {"payment_id": str(payment_id), "amount": str(money(amount))})
 
-    return _execute(order_id, decide)
+    return decide
 
 
-def order_mark_payment_captured(*, order_id, payment_id, amount) -> OrderView:
+def order_mark_payment_authorized(*, order_id, payment_id, amount) -> OrderView:
+    return _execute(order_id, mark_payment_authorized(payment_id, amount))
+
+
+def mark_payment_captured(payment_id, amount) -> Callable[[Order], None]:
     def decide(order: Order) -> None:
         if order.captured_payment_id == str(payment_id):
             return
@@ -293,7 +307,11 @@ def order_mark_payment_captured(*, order_id, payment_id, amount) -> OrderView:
         order.record(ev.PAYMENT_CAPTURED,
                      {"payment_id": str(payment_id), "amount": str(money(amount))})
 
-    return _execute(order_id, decide)
+    return decide
+
+
+def order_mark_payment_captured(*, order_id, payment_id, amount) -> OrderView:
+    return _execute(order_id, mark_payment_captured(payment_id, amount))
 
 
 _FAILURE_EVENTS = {"insufficient_stock": (ev.INVENTORY_RESERVATION_FAILED,

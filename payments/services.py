@@ -157,14 +157,7 @@ def payment_operation_finish(*, operation_id: int, result: GatewayResult | None 
             return payment
         now = timezone.now()
         if refusal is not None:
-            operation.status = OperationStatus.FAILED
-            operation.error_code = str(getattr(refusal, "code", "refused"))
-            operation.error_message = getattr(refusal, "message", str(refusal))[:2000]
-            if operation.kind == Kind.AUTHORIZE:
-                payment.status = PaymentStatus.DECLINED
-                payment.failure_code = (refusal.details or {}).get("decline_code") \
-                    or operation.error_code
-                payment.failure_message = operation.error_message
+            _refusal_fields(payment, operation, refusal)
         else:
             _apply(payment, operation.kind, result)
             operation.status = OperationStatus.SUCCEEDED
@@ -262,6 +255,18 @@ def _apply(payment: Payment, kind: str, result: GatewayResult) -> None:
         payment.amount_refunded += result.amount
         payment.status = (PaymentStatus.REFUNDED if payment.amount_refunded
                           == payment.amount_captured else PaymentStatus.PARTIALLY_REFUNDED)
+
+
+def _refusal_fields(payment: Payment, operation: PaymentOperation, refusal) -> None:
+    """A business refusal on the operation (and a declined authorization on its payment)."""
+    operation.status = OperationStatus.FAILED
+    operation.error_code = str(getattr(refusal, "code", "refused"))
+    operation.error_message = getattr(refusal, "message", str(refusal))[:2000]
+    if operation.kind == Kind.AUTHORIZE:
+        payment.status = PaymentStatus.DECLINED
+        payment.failure_code = (refusal.details or {}).get("decline_code") \
+            or operation.error_code
+        payment.failure_message = operation.error_message
 
 
 def _amount(value) -> Decimal:

@@ -55,9 +55,17 @@ StepFn = Callable[[SagaContext], Any]
 
 @dataclass(frozen=True)
 class Step:
+    """`batch`, optional: the same forward step for many sagas at once (the runner groups
+    sagas waiting at this step: sagas/batch.py). `batch(ctxs)` returns {saga_id: value},
+    or is a generator that yields {key: ExternalCall} and receives {key: Outcome}. A value
+    is what `action` would return, or the exception that stopped that saga (a DomainError:
+    refused, nothing written for it; another: transient, retried). If the batch itself
+    fails, its sagas run this step one by one with `action`."""
+
     name: str
     action: StepFn | None = None
     compensation: StepFn | None = None
+    batch: Callable[[list["SagaContext"]], Any] | None = None
 
 
 @dataclass(frozen=True)

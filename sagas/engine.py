@@ -87,6 +87,10 @@ class SagaRun:
         self.started_at = None
         self.stopped = False
         self.result = "claimed"  # what happened last, for logs and tests
+        self.writer = None       # a batch's writer: row writes deferred to one statement
+        self.solo_step: int | None = None  # a step to run alone (its batch failed)
+        self.wait_in_run = False  # set by the runner: a first StepPending waits in the run
+        self.waiting = False
 
     @property
     def step(self):
@@ -96,8 +100,19 @@ class SagaRun:
     def direction(self) -> str:
         return self.saga.direction
 
+    def batchable(self) -> bool:
+        """Whether the next step can run in a batch with other sagas at the same step (the
+        runner groups them: sagas/batch.py)."""
+        return (self.steps is None and not self.stopped and self.saga.status == SagaStatus.RUNNING
+                and (self.step.batch is not None or self.step.action is None)
+                and self.solo_step != self.saga.current_step
+                and self.saga.attempts <= settings.SAGA_MAX_ATTEMPTS)
+
     def advance(self) -> ExternalCall | None:
-        while not self.stopped and self.saga.status in RUNNABLE:
+        """Run steps until one needs an external call (returned) or the saga stops here, or
+        reaches a step it can run in a batch (returns None with `batchable()` true)."""
+        self.waiting = False
+        while not self.stopped and self.saga.status in RUNNABLE and not self.batchable():
             if self.steps is None and self.saga.attempts > settings.SAGA_MAX_ATTEMPTS:
                 # Claimed again and again without finishing (a step that kills its worker):
                 # its outcome is unknown, so it counts as exhausted.
@@ -110,6 +125,11 @@ class SagaRun:
                 self._stop("lease_lost")
             except StepPending as exc:
                 self._close_steps()
+                if self.wait_in_run:
+                    # Another saga of this same run may be what it waits for: try once more
+                    # when the run's other work is done, before giving the lease back.
+                    self.wait_in_run, self.waiting = False, True
+                    return None
                 self._reschedule(exc)
             except Exception as exc:  # noqa: BLE001 - every failure is classified below
                 self._close_steps()
@@ -125,10 +145,7 @@ class SagaRun:
                 correlation_id=self.saga.saga_data.get("trace_id"),
                 actor=f"saga:{self.saga.saga_type}"):
             if self.steps is None:
-                self.ctx = SagaContext(saga_id=str(self.saga.id), saga_type=self.saga.saga_type,
-                                       correlation_id=str(self.saga.correlation_id),
-                                       data=self.saga.saga_data)
-                self.started, self.started_at = time.monotonic(), timezone.now()
+                self.begin_step()
                 fn = (self.step.action if self.direction == Direction.FORWARD
                       else self.step.compensation)
                 value = fn(self.ctx) if fn is not None else None
@@ -142,6 +159,21 @@ class SagaRun:
                 return value  # commit what the step did so far; the runner makes the call
             self._complete(value)
         return None
+
+    def begin_step(self) -> SagaContext:
+        self.ctx = SagaContext(saga_id=str(self.saga.id), saga_type=self.saga.saga_type,
+                               correlation_id=str(self.saga.correlation_id),
+                               data=self.saga.saga_data)
+        self.started, self.started_at = time.monotonic(), timezone.now()
+        return self.ctx
+
+    def finish_batch_step(self, value) -> None:
+        """In a batch's transaction: what the batch step gave this saga. A DomainError is a
+        refusal (the batch wrote nothing for it), another exception a transient failure."""
+        if isinstance(value, Exception):
+            self._fail_in_transaction(value)
+        else:
+            self._complete(value)
 
     def _resume(self, outcome: Outcome | None):
         try:
@@ -212,7 +244,7 @@ class SagaRun:
         self.saga.current_step = index
         self.saga.attempts = 1
         self.saga.last_error = ""
-        self._save(deadline=Now() + timedelta(seconds=lease_seconds()))
+        self._save(deadline=_in(lease_seconds()))
 
     def _compensate_from(self, index: int) -> None:
         while index >= 0 and self.definition.steps[index].compensation is None:
@@ -238,7 +270,7 @@ class SagaRun:
 
         def report():
             metrics.SAGA_OUTCOMES.labels(saga_type=saga_type, status=status).inc()
-            log = logger.error if status == SagaStatus.FAILED else logger.info
+            log = logger.error if status == SagaStatus.FAILED else logger.debug
             log("saga %s", status, extra={"data": {"saga_id": saga_id, "saga_type": saga_type,
                                                    "status": status, "last_error": error}})
 
@@ -251,6 +283,10 @@ class SagaRun:
         lease = self.saga.lease_id
         if release:
             self.saga.lease_id = None
+        self.saga.deadline = deadline
+        if self.writer is not None:
+            self.writer.save(self.saga, lease)
+            return
         updated = SagaInstance.objects.filter(pk=self.saga.pk, lease_id=lease).update(
             status=self.saga.status, current_step=self.saga.current_step,
             saga_data=self.saga.saga_data, attempts=self.saga.attempts,
@@ -269,19 +305,7 @@ class SagaRun:
         refusal = isinstance(exc, DomainError) and not isinstance(exc, TRANSIENT)
         try:
             with transaction.atomic():
-                if refusal:
-                    self._log(StepStatus.FAILED, error=exc)
-                    self._refuse(exc, undo_this_step=False)
-                elif exhausted or self.saga.attempts >= settings.SAGA_MAX_ATTEMPTS:
-                    self._log(StepStatus.FAILED, error=exc)
-                    self.result = "exhausted"
-                    # The last attempt's outcome is unknown, so undo this step too.
-                    self._refuse(exc, undo_this_step=True)
-                else:
-                    self._log(StepStatus.RETRYING, error=exc)
-                    self._save(deadline=Now() + timedelta(seconds=backoff(self.saga.attempts)),
-                               release=True)
-                    self._stop("retrying")
+                self._fail_in_transaction(exc, exhausted=exhausted)
         except LeaseLost:
             self._stop("lease_lost")
         except Exception as record_error:  # noqa: BLE001 - e.g. the database is down
@@ -293,6 +317,20 @@ class SagaRun:
         if not refusal and not isinstance(exc, TRANSIENT):
             logger.error("saga step crashed", exc_info=exc,
                          extra={"data": {"saga_id": str(self.saga.id)}})
+
+    def _fail_in_transaction(self, exc: Exception, *, exhausted: bool = False) -> None:
+        if isinstance(exc, DomainError) and not isinstance(exc, TRANSIENT):
+            self._log(StepStatus.FAILED, error=exc)
+            self._refuse(exc, undo_this_step=False)
+        elif exhausted or self.saga.attempts >= settings.SAGA_MAX_ATTEMPTS:
+            self._log(StepStatus.FAILED, error=exc)
+            self.result = "exhausted"
+            # The last attempt's outcome is unknown, so undo this step too.
+            self._refuse(exc, undo_this_step=True)
+        else:
+            self._log(StepStatus.RETRYING, error=exc)
+            self._save(deadline=_in(backoff(self.saga.attempts)), release=True)
+            self._stop("retrying")
 
     def _refuse(self, exc: Exception, *, undo_this_step: bool) -> None:
         self.saga.last_error = f"{self.step.name}/{self.direction}: {_describe(exc)}"
@@ -318,7 +356,7 @@ class SagaRun:
                 self.saga.saga_data = {**self.saga.saga_data,
                                        "waits": self.saga.saga_data.get("waits", 0) + 1}
                 self._log(StepStatus.RETRYING, note=f"waiting: {exc.reason}")
-                self._save(deadline=Now() + timedelta(seconds=exc.countdown), release=True)
+                self._save(deadline=_in(exc.countdown), release=True)
         except LeaseLost:
             pass
         self._stop("pending")
@@ -327,16 +365,27 @@ class SagaRun:
              result: dict | None = None) -> None:
         now = timezone.now()
         started_at = self.started_at or now
-        SagaStep.objects.bulk_create([SagaStep(
+        row = SagaStep(
             saga_id=self.saga.pk, step=self.step.name, action=self.direction, status=status,
             attempts=max(self.saga.attempts, 1), started_at=started_at,
             finished_at=None if status == StepStatus.RETRYING and note else now,
             duration_ms=int((now - started_at).total_seconds() * 1000),
             last_error=note or (_describe(error) if error is not None else ""),
             result=_jsonable(result or {}),
-        )], update_conflicts=True, unique_fields=["saga", "step", "action"],
-            update_fields=["status", "attempts", "started_at", "finished_at", "duration_ms",
-                           "last_error", "result"])
+        )
+        if self.writer is not None:
+            self.writer.log(row)
+        else:
+            write_step_logs([row])
+
+
+def write_step_logs(rows: list[SagaStep]) -> None:
+    """One row per (saga, step, direction): inserted, or updated by a later attempt."""
+    SagaStep.objects.bulk_create(rows, update_conflicts=True,
+                                 unique_fields=["saga", "step", "action"],
+                                 update_fields=["status", "attempts", "started_at",
+                                                "finished_at", "duration_ms", "last_error",
+                                                "result"])
 
 
 def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:
@@ -349,6 +398,10 @@ def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:
                  events=[NewEvent(event_type, {
                      "saga_id": str(saga.id), "saga_type": saga.saga_type,
                      "order_id": str(saga.correlation_id), **data})])
+
+
+def _in(seconds: float):
+    return timezone.now() + timedelta(seconds=seconds)
 
 
 def _count_step(saga_type: str, step: str, direction: str, elapsed: float) -> None:

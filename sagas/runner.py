@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from commerce.core import external, wakeups
+from sagas.batch import BatchRun
 from sagas.engine import RUNNABLE, SagaRun, lease_seconds
 from sagas.models import SagaInstance
 
@@ -72,22 +73,76 @@ def run_due(*, limit: int | None = None, saga_ids: list | None = None,
 
 
 def run_batch(sagas: list[SagaInstance]) -> list[SagaRun]:
-    """Advance every claimed saga as far as it goes now, its external calls in parallel."""
+    """Advance every claimed saga as far as it goes now: sagas waiting at the same
+    batchable step run it together (sagas/batch.py), the others one by one; every external
+    call is made in parallel on the call pool, with no transaction open."""
     runs = [SagaRun(saga) for saga in sagas]
-    ready, in_flight = deque(runs), {}
+    for run in runs:
+        run.wait_in_run = True
+    ready: deque = deque(runs)
+    waiting: dict = {}   # unit → {key: Outcome} collected so far
+    pending: dict = {}   # unit → calls still in flight
+    in_flight: dict = {}  # future → (unit, key)
     while ready or in_flight:
         while ready:
-            run = ready.popleft()
-            call = run.advance()
-            if call is not None:
-                in_flight[_submit(call)] = run
+            for unit in _units(ready):
+                calls = _advance(unit, ready)
+                if calls:
+                    waiting[unit], pending[unit] = {}, len(calls)
+                    for key, call in calls.items():
+                        in_flight[_submit(call)] = (unit, key)
         if in_flight:
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for future in done:
-                run = in_flight.pop(future)
-                run.outcome = future.result()
-                ready.append(run)
+                unit, key = in_flight.pop(future)
+                waiting[unit][key] = future.result()
+                pending[unit] -= 1
+                if pending[unit] == 0:
+                    outcomes = waiting.pop(unit)
+                    del pending[unit]
+                    if isinstance(unit, BatchRun):
+                        unit.outcomes = outcomes
+                    else:
+                        unit.outcome = outcomes[None]
+                    ready.append(unit)
+        if not ready and not in_flight:  # all done but the waits: their second chance
+            ready.extend(run for run in runs if run.waiting)
     return runs
+
+
+def _units(ready: deque) -> list:
+    """Take everything ready: sagas at the same batchable step grouped into one BatchRun
+    (in the order they were claimed), the rest as they are."""
+    items, groups, units = list(ready), {}, []
+    ready.clear()
+    for item in items:
+        if isinstance(item, SagaRun) and item.batchable():
+            key = (item.saga.saga_type, item.saga.current_step)
+            if key not in groups:
+                groups[key] = []
+                units.append(groups[key])
+            groups[key].append(item)
+        else:
+            units.append(item)
+    return [BatchRun(u) if isinstance(u, list) else u for u in units]
+
+
+def _advance(unit, ready: deque) -> dict:
+    """Advance a unit; its calls keyed (None for a single saga's one call). A finished
+    batch puts its sagas back in the queue for their next step."""
+    if isinstance(unit, BatchRun):
+        calls = unit.advance()
+        if calls:
+            return calls
+        ready.extend(run for run in unit.runs if run.saga.status in RUNNABLE
+                     and not run.stopped)
+        return {}
+    call = unit.advance()
+    if call is not None:
+        return {None: call}
+    if unit.batchable():
+        ready.append(unit)  # parked at a batchable step: grouped on the next pass
+    return {}
 
 
 def request_run(*, force: bool = False) -> None:

@@ -12,16 +12,22 @@ from commerce.eventstore.types import RecordedEvent
 
 Policy = Callable[[RecordedEvent], None]
 _policies: dict[str, list[Policy]] = {}
+# Policies that take all the events of one append at once (a batch of saga steps appends
+# many orders' events together): one query for the batch instead of one per event.
+_many: set[Policy] = set()
 
 
-def policy(*event_types: str):
-    """Decorator: `@policy("OrderPlaced") def start_fulfilment(event): ...`."""
+def policy(*event_types: str, many: bool = False):
+    """Decorator: `@policy("OrderPlaced") def start_fulfilment(event): ...`; with
+    `many=True` the function gets the list of the append's events of those types."""
 
     def register(fn: Policy) -> Policy:
         for event_type in event_types:
             handlers = _policies.setdefault(event_type, [])
             if fn not in handlers:
                 handlers.append(fn)
+        if many:
+            _many.add(fn)
         return fn
 
     return register
@@ -34,6 +40,12 @@ def unregister(fn: Policy) -> None:
 
 
 def dispatch(events: Iterable[RecordedEvent]) -> None:
+    batched: dict[Policy, list[RecordedEvent]] = {}
     for event in events:
         for fn in list(_policies.get(event.event_type, ())):
-            fn(event)
+            if fn in _many:
+                batched.setdefault(fn, []).append(event)
+            else:
+                fn(event)
+    for fn, group in batched.items():
+        fn(group)

@@ -34,6 +34,14 @@ class Projection:
         if method is not None:
             method(event)
 
+    def handle_many(self, events: list[RecordedEvent]) -> None:
+        """Apply several events of one append (many streams), in order. Default: one by one.
+        A projection on a hot path overrides it with set-based statements; it must leave
+        exactly what `handle`, event by event, would (replays use `handle`, and
+        `replay_events --verify` compares the two)."""
+        for event in events:
+            self.handle(event)
+
     def reset(self) -> None:
         tables = [m._meta.db_table for m in self.models]
         if tables:
@@ -79,6 +87,15 @@ class ProjectionRegistry:
             for projection in projections:
                 if projection.wants(event):
                     projection.handle(event)
+
+    def dispatch_many(self, events: list[RecordedEvent]) -> None:
+        """Live appends: each projection gets its events of the append together."""
+        if len(events) == 1:
+            return self.dispatch(events)
+        for projection in self.all():
+            wanted = [e for e in events if projection.wants(e)]
+            if wanted:
+                projection.handle_many(wanted)
 
 
 registry = ProjectionRegistry()

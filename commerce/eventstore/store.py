@@ -4,6 +4,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -23,6 +24,17 @@ logger = logging.getLogger(__name__)
 _VERSION_CONSTRAINT = "events_aggregate_version_uniq"
 
 
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one aggregate's stream, at the version its writer last saw."""
+
+    aggregate_id: uuid.UUID
+    aggregate_type: str
+    expected_version: int
+    events: Sequence[NewEvent]
+    metadata: dict[str, Any] | None = None
+
+
 def append(
     *,
     aggregate_id: uuid.UUID,
@@ -36,56 +48,75 @@ def append(
 
     Raises ConcurrencyError when another writer already stored any of those versions; the
     events are then not stored (never silently dropped, never ON CONFLICT DO NOTHING)."""
-    if not events:
+    return append_many([StreamAppend(aggregate_id, aggregate_type, expected_version, events,
+                                     metadata)])[0]
+
+
+def append_many(appends: Sequence[StreamAppend]) -> list[list[RecordedEvent]]:
+    """`append` for many streams at once (a batch of saga steps): one INSERT for all their
+    events, one for their outbox rows, the projections given them together. All or
+    nothing: any version clash raises ConcurrencyError and stores none of them."""
+    appends = [a for a in appends if a.events]
+    if not appends:
         return []
-    meta = {**context.current(), **(metadata or {})}
-    if meta.get("correlation_id") is None:
-        meta["correlation_id"] = context.correlation_id()
+    bound = context.current()
     now = timezone.now()
-    rows = [
-        Event(
-            id=uuid.uuid4(),
-            aggregate_id=aggregate_id,
-            aggregate_type=aggregate_type,
-            event_type=e.event_type,
-            event_version=e.event_version,
-            # Round-tripped through JSON so inline projections see exactly what a replay
-            # will read back (Decimals as strings), keeping rebuilds bit-for-bit equal.
-            event_data=json.loads(json.dumps(e.data, cls=DjangoJSONEncoder)),
-            version=expected_version + i,
-            created_at=now,
-            correlation_id=meta.get("correlation_id"),
-            causation_id=meta.get("causation_id"),
-            actor=meta.get("actor"),
-        )
-        for i, e in enumerate(events, start=1)
-    ]
+    rows: list[list[Event]] = []
+    for a in appends:
+        meta = {**bound, **(a.metadata or {})}
+        if meta.get("correlation_id") is None:
+            meta["correlation_id"] = context.correlation_id()
+        rows.append([
+            Event(
+                id=uuid.uuid4(),
+                aggregate_id=a.aggregate_id,
+                aggregate_type=a.aggregate_type,
+                event_type=e.event_type,
+                event_version=e.event_version,
+                # Round-tripped through JSON so inline projections see exactly what a
+                # replay will read back (Decimals as strings): rebuilds stay bit-for-bit.
+                event_data=json.loads(json.dumps(e.data, cls=DjangoJSONEncoder)),
+                version=a.expected_version + i,
+                created_at=now,
+                correlation_id=meta.get("correlation_id"),
+                causation_id=meta.get("causation_id"),
+                actor=meta.get("actor"),
+            )
+            for i, e in enumerate(a.events, start=1)
+        ])
+    flat = [row for stream in rows for row in stream]
     # One savepoint (or transaction): a caller may catch ConcurrencyError and carry on. The
     # IntegrityError is re-raised at once, so leaving this block rolls the insert back.
     with transaction.atomic():
         try:
-            Event.objects.bulk_create(rows)
+            Event.objects.bulk_create(flat)
         except IntegrityError as exc:
             if _VERSION_CONSTRAINT not in str(exc):
                 raise
-            metrics.EVENT_CONFLICTS.labels(aggregate_type=aggregate_type).inc()
-            raise ConcurrencyError(
-                details={"aggregate_id": str(aggregate_id), "expected_version": expected_version}
-            ) from exc
-        recorded = [_to_recorded(row, upcast_data=False) for row in rows]
+            for a in appends:
+                metrics.EVENT_CONFLICTS.labels(aggregate_type=a.aggregate_type).inc()
+            raise ConcurrencyError(details={
+                "aggregate_id": str(appends[0].aggregate_id) if len(appends) == 1
+                else [str(a.aggregate_id) for a in appends],
+                "expected_version": appends[0].expected_version if len(appends) == 1
+                else [a.expected_version for a in appends],
+            }) from exc
+        recorded = [[_to_recorded(row, upcast_data=False) for row in stream]
+                    for stream in rows]
+        every = [r for stream in recorded for r in stream]
         OutboxMessage.objects.bulk_create(
-            OutboxMessage(
-                event_id=r.id, topic=r.aggregate_type, payload=r.envelope(), created_at=now
-            )
-            for r in recorded
+            OutboxMessage(event_id=r.id, topic=r.aggregate_type, payload=r.envelope(),
+                          created_at=now)
+            for r in every
         )
-        registry.dispatch(recorded)
-        policies.dispatch(recorded)
+        registry.dispatch_many(every)
+        policies.dispatch(every)
         transaction.on_commit(_nudge_relay, robust=True)
-    metrics.EVENTS_APPENDED.labels(aggregate_type=aggregate_type).inc(len(recorded))
-    # A conflict series (at 0) for every type that appends, so the conflict ratio exists
-    # before the first conflict.
-    metrics.EVENT_CONFLICTS.labels(aggregate_type=aggregate_type)
+    for a, stream in zip(appends, recorded, strict=True):
+        metrics.EVENTS_APPENDED.labels(aggregate_type=a.aggregate_type).inc(len(stream))
+        # A conflict series (at 0) for every type that appends, so the conflict ratio
+        # exists before the first conflict.
+        metrics.EVENT_CONFLICTS.labels(aggregate_type=a.aggregate_type)
     return recorded
 
 
@@ -93,6 +124,16 @@ def load(aggregate_id: uuid.UUID) -> list[RecordedEvent]:
     """All events of one aggregate in version order, upcast to their newest schema."""
     return [_to_recorded(row) for row in Event.objects.filter(aggregate_id=aggregate_id)
             .order_by("version")]
+
+
+def load_many(aggregate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[RecordedEvent]]:
+    """`load` for many aggregates in one query: aggregate id → its events in version order
+    (absent when it has none)."""
+    loaded: dict[uuid.UUID, list[RecordedEvent]] = {}
+    for row in Event.objects.filter(aggregate_id__in=list(aggregate_ids)).order_by(
+            "aggregate_id", "version"):
+        loaded.setdefault(row.aggregate_id, []).append(_to_recorded(row))
+    return loaded
 
 
 def read_all(

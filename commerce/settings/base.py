@@ -96,6 +96,10 @@ DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
+# Parameters sent apart from the SQL (psycopg's server-side binding): composing a batch
+# statement's thousands of parameters into the SQL text in Python cost more than the work.
+DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
+    "DB_SERVER_SIDE_BINDING", default=True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # each service opens its own transaction
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

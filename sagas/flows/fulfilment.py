@@ -18,6 +18,7 @@ from orders import services as order_services
 from payments import services as payment_services
 from payments.models import PaymentOperation, PaymentStatus
 from sagas.definitions import END_SAGA, Refused, SagaContext, SagaDefinition, Step, register
+from sagas.flows import fulfilment_batch as many
 
 SAGA_TYPE = "order_fulfilment"
 
@@ -155,11 +156,14 @@ def _steps(value):
 DEFINITION = register(SagaDefinition(saga_type=SAGA_TYPE, steps=(
     Step("start", None, fail_order),
     Step("reserve_inventory", unless_cancellation_pending(reserve_inventory),
-         release_reservation),
-    Step("authorize_payment", unless_cancellation_pending(authorize_payment), void_payment),
-    Step("confirm_reservation", unless_cancellation_pending(confirm_reservation), None),
-    Step("capture_payment", unless_cancellation_pending(capture_payment), refund_payment),
-    Step("confirm_order", confirm_order, None),
+         release_reservation, batch=many.reserve_inventory_many),
+    Step("authorize_payment", unless_cancellation_pending(authorize_payment), void_payment,
+         batch=many.authorize_payment_many),
+    Step("confirm_reservation", unless_cancellation_pending(confirm_reservation), None,
+         batch=many.confirm_reservation_many),
+    Step("capture_payment", unless_cancellation_pending(capture_payment), refund_payment,
+         batch=many.capture_payment_many),
+    Step("confirm_order", confirm_order, None, batch=many.confirm_order_many),
 )))
 
 

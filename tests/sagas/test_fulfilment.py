@@ -15,6 +15,7 @@ from orders.selectors import order_get
 from payments.gateways import get_gateway
 from payments.models import Payment, PaymentOperation
 from sagas import engine, runner
+from sagas.batch import BatchRun
 from sagas.errors import TransientError
 from sagas.models import SagaInstance, SagaStatus, SagaStep
 from tests.factories import make_item
@@ -124,10 +125,17 @@ def test_payment_timeouts_are_retried_then_confirmed(customer, item, run, settin
 
 
 def test_failure_after_capture_refunds_and_releases(customer, item, run, monkeypatch):
-    # given confirming the order is refused after the payment was captured
+    # given confirming the order is refused after the payment was captured (by the batch
+    # step, which then falls back to one order at a time, and by the single step)
     def refuse(**_):
         raise Conflict("confirmation refused")
+
+    def refusing_decision(action, event_type):
+        def decide(order):
+            raise Conflict("confirmation refused")
+        return decide
     monkeypatch.setattr(order_services, "order_confirm", refuse)
+    monkeypatch.setattr(order_services, "record_once", refusing_decision)
     # when
     order = run(customer, item, quantity=2)
     # then the capture is refunded, the stock released, the order failed
@@ -188,7 +196,10 @@ def test_a_crash_between_the_charge_and_its_record_charges_once(
         order = place(customer, item)
     [claimed] = runner.claim_due(limit=10)
     dying = engine.SagaRun(claimed)
-    call = dying.advance()
+    assert dying.advance() is None and dying.batchable()  # start, then reserve_inventory
+    assert BatchRun([dying]).advance() is None
+    assert BatchRun([dying]).advance() is None            # reserved
+    [call] = BatchRun([dying]).advance().values()         # the authorization to make
     assert call.name == "payments.authorize"
     # when the processor charges but the worker dies before recording the answer
     assert external.invoke(call).error is None
