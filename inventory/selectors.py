@@ -42,12 +42,11 @@ def catalog_lookup(*, skus: Iterable[str]) -> dict[str, CatalogEntry]:
     wanted = {s for s in skus if isinstance(s, str)}
     if not wanted:
         return {}
-    rows = Product.objects.filter(sku__in=wanted).select_related("stock")
-    return {
-        p.sku: CatalogEntry(sku=p.sku, name=p.name, unit_price=p.unit_price,
-                            currency=p.currency, active=p.active, available=p.stock.available)
-        for p in rows
-    }
+    # Plain values, unordered: placement's hot path, where model instances and ordering
+    # cost more than the query.
+    rows = Product.objects.filter(sku__in=wanted).order_by().values_list(
+        "sku", "name", "unit_price", "currency", "active", "stock__available")
+    return {row[0]: CatalogEntry(*row) for row in rows}
 
 
 @dataclass(frozen=True, slots=True)
