@@ -1,8 +1,9 @@
-"""Set-based writes for batch paths: one `UPDATE … FROM (VALUES …)` for many rows.
+"""Set-based writes for hot paths: one `UPDATE … FROM (VALUES …)` or one `INSERT … VALUES`
+for many rows.
 
-Django's `bulk_update` builds a CASE expression per column and row, and resolving those
-expressions costs more Python than the statement saves on the saga's hot path; this sends
-the values once, typed with each column's own database type."""
+Django's `bulk_update` builds a CASE expression per column and row, and `bulk_create`
+compiles its statement anew on every call; on the placement and saga hot paths that Python
+cost more than the statements. These send the values once, typed by the model's fields."""
 
 from collections.abc import Sequence
 
@@ -33,3 +34,31 @@ def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def insert_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str], *,
+                returning: Sequence[str] = ()) -> None:
+    """INSERT `rows` (model instances) in one statement, writing `fields`; the columns named
+    in `returning` (set by the database: sequences, defaults) are set back on the
+    instances. What `bulk_create` does, without its per-call compilation."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    back = [meta.get_field(name) for name in returning]
+    params = []
+    for row in rows:
+        for field in columns:
+            params.append(field.get_db_prep_save(getattr(row, field.attname), connection))
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
+           f" VALUES {', '.join([placeholders] * len(rows))}")
+    if back:
+        sql += f" RETURNING {', '.join(quote(f.column) for f in back)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if back:
+            for row, values in zip(rows, cursor.fetchall(), strict=True):
+                for field, value in zip(back, values, strict=True):
+                    setattr(row, field.attname, value)
