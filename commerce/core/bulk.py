@@ -30,10 +30,14 @@ def insert_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
         return
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
-    casts, values = _arrays(columns, rows)
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
-           f" SELECT * FROM unnest({', '.join(casts)})")
+    sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
+    if len(rows) == 1:  # one row (placement): plain values, no arrays to build and unpack
+        values = [f.get_db_prep_save(getattr(rows[0], f.attname), connection) for f in columns]
+        sql += f" VALUES ({', '.join(['%s'] * len(columns))})"
+    else:
+        casts, values = _arrays(columns, rows)
+        sql += f" SELECT * FROM unnest({', '.join(casts)})"
     back = [meta.get_field(name) for name in returning]
     keyed = meta.pk in columns
     if back:
