@@ -183,6 +183,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32, help="wrk connections")
     parser.add_argument("--duration", type=float, default=60, help="seconds of load")
     parser.add_argument("--gateway-latency-ms", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="orders/s to offer (paced wrk connections) instead of as many as "
+                             "the service takes: latency below saturation")
     parser.add_argument("--drain", type=int, default=0, metavar="N",
                         help="only the backlog mode: place N orders, then drain them")
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get(
@@ -229,6 +232,8 @@ def main() -> int:
 
 def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Path) -> None:
     script = wrk_script(workdir, names, tokens, hot)
+    paced = wrk_script(workdir / "paced", names, tokens, hot,
+                       delay_ms=int(args.clients * 1000 / args.rate)) if args.rate else script
     start_web(procs, port, app="commerce.wsgi:application", workers=args.web_workers,
               threads=args.web_threads)
     start_workers(procs, args.workers)
@@ -241,7 +246,7 @@ def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Pat
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     account.begin()
     since, cpu0, t0 = now(), busy_jiffies(), time.monotonic()
-    load = run_wrk(port, script, clients=args.clients, seconds=args.duration)
+    load = run_wrk(port, paced, clients=args.clients, seconds=args.duration)
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wait_final(args.timeout)
     cpu1 = busy_jiffies()
@@ -273,6 +278,7 @@ def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Pat
     alone = run_wrk(port, script, clients=args.clients, seconds=15)
     emit("placement_only_per_s", alone["rate"])
     emit("placement_p99_ms", alone["p99_ms"])
+    emit("placement_only_errors", alone["errors"])
     emit("drained_per_s", drain(procs, args.workers, args.timeout))
     counts_sql = sql_per_order(names, tokens)
     for part, value in counts_sql.items():
@@ -284,6 +290,7 @@ def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Pat
     start_web(procs, port, app="bench.bare_app:application", workers=4, threads=1)
     bare = run_wrk(port, script, clients=args.clients, seconds=15)
     emit("bare_django_per_s", bare["rate"])
+    emit("bare_django_errors", bare["errors"])
     emit("placement_vs_bare", alone["rate"] / bare["rate"] if bare["rate"] else 0.0)
     procs.stop("web")
     if need("pgbench", "postgresql-client"):

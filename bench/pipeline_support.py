@@ -204,7 +204,10 @@ end
 """
 
 
-def wrk_script(workdir: Path, names: list[str], tokens: list[str], hot: str) -> Path:
+def wrk_script(workdir: Path, names: list[str], tokens: list[str], hot: str, *,
+               delay_ms: int = 0) -> Path:
+    """The Lua script wrk runs. `delay_ms` paces each connection (wrk's delay()): with C
+    connections about C × 1000 / delay_ms requests a second, below saturation."""
     import json
 
     rng = random.Random(7)
@@ -216,8 +219,10 @@ def wrk_script(workdir: Path, names: list[str], tokens: list[str], hot: str) -> 
         bodies.append(json.dumps({"lines": lines, "shipping_address": ADDRESS,
                                   "payment_method": "pm_card_visa"}))
     lua = lambda items: ", ".join(json.dumps(i) for i in items)  # noqa: E731
+    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "orders.lua"
-    path.write_text(WRK_SCRIPT % {"bodies": lua(bodies), "tokens": lua(tokens)})
+    pacing = f"\nfunction delay()\n  return {delay_ms}\nend\n" if delay_ms else ""
+    path.write_text(WRK_SCRIPT % {"bodies": lua(bodies), "tokens": lua(tokens)} + pacing)
     return path
 
 

@@ -19,6 +19,7 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL",
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 BENCHMARKS = {
+    "pipeline": ["bench/bench_pipeline.py", "--duration", "20"],  # the one that counts
     "reservations": ["bench/bench_reservations.py", "--clients", "8", "--seconds", "3"],
     "orders": ["bench/bench_orders.py", "--clients", "8", "--seconds", "10",
                "--pgbench-seconds", "10"],

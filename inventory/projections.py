@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import F
 
-from commerce.core.bulk import update_rows
+from commerce.core.bulk import insert_rows, update_rows
 from commerce.eventstore.projections import Projection, register
 from commerce.eventstore.types import RecordedEvent
 from inventory import events as ev
@@ -42,6 +42,9 @@ _RESERVATION_DELTAS = {
 _MEASURES = ("weight_kg", "length_cm", "width_cm", "height_cm")
 # The fulfilment saga's events, applied set-wise by handle_many (they move no line progress).
 _SET_WISE = frozenset({ev.STOCK_RESERVED, ev.RESERVATION_CONFIRMED})
+_RESERVATION_FIELDS = [f.name for f in Reservation._meta.concrete_fields]
+_LINE_FIELDS = [f.name for f in ReservationLine._meta.concrete_fields]
+_MOVEMENT_FIELDS = [f.name for f in StockMovement._meta.concrete_fields]
 
 
 @register
@@ -137,22 +140,24 @@ class InventoryProjection(Projection):
                     reserved_delta=reserved_delta, reason=reason,
                     reservation_id=event.aggregate_id, order_id=d["order_id"]))
         if created:
-            Reservation.objects.bulk_create(created)
-            ReservationLine.objects.bulk_create(
+            insert_rows(Reservation, created, _RESERVATION_FIELDS)
+            insert_rows(ReservationLine, [
                 line for event in batch if event.event_type == ev.STOCK_RESERVED
-                for line in self._line_rows(event))
+                for line in self._line_rows(event)], _LINE_FIELDS)
         if updated:
             update_rows(Reservation, updated, ["status", "reason", "version", "updated_at"])
         if counters:
             # In sku order, the order the services lock items in: no deadlock.
+            skus = sorted(counters)
             with connection.cursor() as cursor:
                 cursor.execute(
                     "UPDATE inventory_items AS i SET total = i.total + v.dt, "
-                    "reserved = i.reserved + v.dr, updated_at = v.at FROM (VALUES "
-                    + ", ".join(["(%s, %s::integer, %s::integer, %s::timestamptz)"] * len(counters))
-                    + ") AS v(sku, dt, dr, at) WHERE i.sku = v.sku",
-                    [value for sku in sorted(counters) for value in (sku, *counters[sku])])
-        StockMovement.objects.bulk_create(movements)
+                    "reserved = i.reserved + v.dr, updated_at = v.at FROM unnest(%s::varchar[],"
+                    " %s::integer[], %s::integer[], %s::timestamptz[]) AS v(sku, dt, dr, at) "
+                    "WHERE i.sku = v.sku",
+                    [skus, [counters[s][0] for s in skus], [counters[s][1] for s in skus],
+                     [counters[s][2] for s in skus]])
+        insert_rows(StockMovement, movements, _MOVEMENT_FIELDS)
 
     def handle(self, event: RecordedEvent) -> None:
         if event.event_type in _RESERVATION_DELTAS:

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from commerce.accounts import roles
 from commerce.api.idempotency import idempotent_response
 from commerce.api.pagination import DefaultPagination, paginated_response
+from commerce.api.rendering import represent
 from commerce.api.schema import errors, idempotent
 from commerce.core.errors import DomainError, ErrorCode, PreconditionFailed
 from inventory.validation import SKU_MAX_LENGTH
@@ -77,7 +78,7 @@ def expected_version(request) -> int:
 
 
 def order_body(request, order) -> dict:
-    return OrderDetailSerializer(order, context={"caller": caller(request)}).data
+    return represent(OrderDetailSerializer, order, context={"caller": caller(request)})
 
 
 def render(request, order, *, status_code=200) -> Response:

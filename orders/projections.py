@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import F
 
-from commerce.core.bulk import update_rows
+from commerce.core.bulk import insert_rows, update_rows
 from commerce.eventstore.projections import Projection, register
 from commerce.eventstore.types import RecordedEvent
 from orders import events as ev
@@ -36,6 +36,10 @@ def placed_rows(event: RecordedEvent) -> tuple[OrderView, list[OrderLine]]:
                        line_total=Decimal(line["line_total"]))
              for n, line in enumerate(d["lines"], start=1)]
     return view, lines
+
+
+def _fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields]
 
 
 @register
@@ -93,8 +97,8 @@ class OrderViewsProjection(Projection):
 
     def _placed(self, event: RecordedEvent) -> None:
         view, lines = placed_rows(event)
-        view.save(force_insert=True)
-        OrderLine.objects.bulk_create(lines)
+        insert_rows(OrderView, [view], _fields(OrderView))
+        insert_rows(OrderLine, lines, _fields(OrderLine))
 
     # Each returns the columns an event changes besides status/version/updated_at.
     def on_ShippingAddressChanged(self, d):

@@ -11,7 +11,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from commerce.core.bulk import update_rows
+from commerce.core.bulk import insert_rows, update_rows
 from commerce.core.errors import DomainError
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayResult
@@ -23,6 +23,9 @@ from payments.models import (
     PaymentStatus,
 )
 from payments.services import REFUSALS, InvalidPaymentState, _amount, _apply, _refusal_fields
+
+_PAYMENT_FIELDS = [f.name for f in Payment._meta.concrete_fields]
+_OPERATION_FIELDS = [f.name for f in PaymentOperation._meta.concrete_fields if not f.primary_key]
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,15 @@ def payment_authorize_begin_many(*, requests: list[AuthorizationRequest]
             payments = [Payment(order_id=r.order_id, status=PaymentStatus.PENDING,
                                 currency=r.currency, payment_method=r.payment_method or "",
                                 amount=_amount(r.amount), gateway=gateway) for r in new]
-            Payment.objects.bulk_create(payments)
-            operations = PaymentOperation.objects.bulk_create(
-                PaymentOperation(payment=p, kind=PaymentOperationKind.AUTHORIZE, amount=p.amount,
-                                 idempotency_key=r.idempotency_key)
-                for p, r in zip(payments, new, strict=True))
+            now = timezone.now()
+            for payment in payments:
+                payment.created_at = payment.updated_at = now
+            insert_rows(Payment, payments, _PAYMENT_FIELDS)
+            operations = [PaymentOperation(payment=p, kind=PaymentOperationKind.AUTHORIZE,
+                                           amount=p.amount, idempotency_key=r.idempotency_key,
+                                           created_at=now)
+                          for p, r in zip(payments, new, strict=True)]
+            insert_rows(PaymentOperation, operations, _OPERATION_FIELDS, returning=("id",))
         found.update((op.idempotency_key, op) for op in operations)
     return found
 
@@ -85,7 +92,10 @@ def payment_capture_begin_many(*, captures: dict[UUID, str]) -> dict[str, Paymen
                                              idempotency_key=key)
                 new.append(operation)
                 outcomes[key] = operation
-        PaymentOperation.objects.bulk_create(new)
+        now = timezone.now()
+        for operation in new:
+            operation.created_at = now
+        insert_rows(PaymentOperation, new, _OPERATION_FIELDS, returning=("id",))
     return outcomes
 
 

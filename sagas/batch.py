@@ -42,23 +42,25 @@ class BatchWriter:
             write_step_logs(self.logs)
         if not self.sagas:
             return
-        values, params = [], []
-        for saga, lease in self.sagas:
-            values.append("(%s::uuid, %s::uuid, %s, %s::smallint, %s::jsonb, %s::integer, %s, "
-                          "%s::timestamptz, %s::uuid, %s::timestamptz)")
-            params += [saga.pk, lease, saga.status, saga.current_step,
-                       _json(saga.saga_data), saga.attempts, saga.last_error,
-                       saga.finished_at, saga.lease_id, saga.deadline]
+        sagas = [saga for saga, _ in self.sagas]
+        columns = [
+            [s.pk for s in sagas], [lease for _, lease in self.sagas], [s.status for s in sagas],
+            [s.current_step for s in sagas], [_json(s.saga_data) for s in sagas],
+            [s.attempts for s in sagas], [s.last_error for s in sagas],
+            [s.finished_at for s in sagas], [s.lease_id for s in sagas],
+            [s.deadline for s in sagas]]
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE saga_instances AS s SET status = v.status, current_step = v.step, "
                 "saga_data = v.data, attempts = v.attempts, last_error = v.error, "
                 "finished_at = v.finished, lease_id = v.new_lease, deadline = v.deadline, "
-                "updated_at = statement_timestamp() FROM (VALUES " + ", ".join(values) + ") "
-                "AS v(id, lease, status, step, data, attempts, error, finished, new_lease, "
-                "deadline) WHERE s.id = v.id AND s.lease_id = v.lease", params)
-            if cursor.rowcount != len(self.sagas):
-                raise LeaseLost(f"{len(self.sagas) - cursor.rowcount} of the batch")
+                "updated_at = statement_timestamp() FROM unnest(%s::uuid[], %s::uuid[], "
+                "%s::varchar[], %s::smallint[], %s::jsonb[], %s::integer[], %s::text[], "
+                "%s::timestamptz[], %s::uuid[], %s::timestamptz[]) AS v(id, lease, status, "
+                "step, data, attempts, error, finished, new_lease, deadline) "
+                "WHERE s.id = v.id AND s.lease_id = v.lease", columns)
+            if cursor.rowcount != len(sagas):
+                raise LeaseLost(f"{len(sagas) - cursor.rowcount} of the batch")
 
 
 class BatchRun:

@@ -32,7 +32,7 @@ from datetime import timedelta
 import redis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -381,11 +381,21 @@ class SagaRun:
 
 def write_step_logs(rows: list[SagaStep]) -> None:
     """One row per (saga, step, direction): inserted, or updated by a later attempt."""
-    SagaStep.objects.bulk_create(rows, update_conflicts=True,
-                                 unique_fields=["saga", "step", "action"],
-                                 update_fields=["status", "attempts", "started_at",
-                                                "finished_at", "duration_ms", "last_error",
-                                                "result"])
+    columns = [[r.saga_id for r in rows], [r.step for r in rows], [r.action for r in rows],
+               [r.status for r in rows], [r.attempts for r in rows],
+               [r.started_at for r in rows], [r.finished_at for r in rows],
+               [r.duration_ms for r in rows], [r.last_error for r in rows],
+               [json.dumps(r.result, cls=DjangoJSONEncoder) for r in rows]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO saga_steps (saga_id, step, action, status, attempts, started_at, "
+            "finished_at, duration_ms, last_error, result) SELECT * FROM unnest(%s::uuid[], "
+            "%s::varchar[], %s::varchar[], %s::varchar[], %s::integer[], %s::timestamptz[], "
+            "%s::timestamptz[], %s::integer[], %s::text[], %s::jsonb[]) "
+            "ON CONFLICT (saga_id, step, action) DO UPDATE SET status = excluded.status, "
+            "attempts = excluded.attempts, started_at = excluded.started_at, "
+            "finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, "
+            "last_error = excluded.last_error, result = excluded.result", columns)
 
 
 def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:

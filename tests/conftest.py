@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from commerce.accounts import roles
 from commerce.accounts.services import staff_create, user_register
+from commerce.api.authentication import CachedJWTAuthentication
 from commerce.core.redis import redis_client
 from simulators.payments import create_app as create_payment_processor
 from simulators.server import serve_in_thread
@@ -19,8 +20,10 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture(autouse=True)
 def _clean_redis():
-    """Each test starts with an empty test Redis database (its own db number)."""
+    """Each test starts with an empty test Redis database (its own db number) and no user
+    remembered by the JWT authentication's per-process cache."""
     redis_client().flushdb()
+    CachedJWTAuthentication.forget()
     yield
 
 

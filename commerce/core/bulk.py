@@ -1,8 +1,11 @@
-"""Set-based writes for batch paths: one `UPDATE … FROM (VALUES …)` for many rows.
+"""Set-based writes for hot paths: one `INSERT … SELECT FROM unnest(…)` or one
+`UPDATE … FROM unnest(…)` for many rows.
 
-Django's `bulk_update` builds a CASE expression per column and row, and resolving those
-expressions costs more Python than the statement saves on the saga's hot path; this sends
-the values once, typed with each column's own database type."""
+Django's `bulk_update` builds a CASE expression per column and row, and `bulk_create`
+compiles its statement anew on every call, with a placeholder per value that the driver
+re-parses each time. Here every column travels as one typed array: the statement's text is
+the same whatever the number of rows (so the driver's parsing is cached) and the Python cost
+is one prepared value per cell."""
 
 from collections.abc import Sequence
 
@@ -10,26 +13,62 @@ from django.db import connection
 from django.db.models import Model
 
 
+def _arrays(fields, rows) -> tuple[list[str], list[list]]:
+    casts = [f"%s::{field.db_type(connection)}[]" for field in fields]
+    columns = [[field.get_db_prep_save(getattr(row, field.attname), connection)
+                for row in rows] for field in fields]
+    return casts, columns
+
+
+def insert_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str], *,
+                returning: Sequence[str] = ()) -> None:
+    """INSERT `rows` (model instances) writing `fields`; the columns named in `returning`
+    (set by the database: sequences, defaults, an auto primary key) are set back on the
+    instances, matched by primary key when it is among `fields`, else in order (an INSERT
+    from unnest inserts, and returns, in the arrays' order)."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
+    if len(rows) == 1:  # one row (placement): plain values, no arrays to build and unpack
+        values = [f.get_db_prep_save(getattr(rows[0], f.attname), connection) for f in columns]
+        sql += f" VALUES ({', '.join(['%s'] * len(columns))})"
+    else:
+        casts, values = _arrays(columns, rows)
+        sql += f" SELECT * FROM unnest({', '.join(casts)})"
+    back = [meta.get_field(name) for name in returning]
+    keyed = meta.pk in columns
+    if back:
+        sql += f" RETURNING {', '.join(quote(f.column) for f in [meta.pk, *back])}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if back:
+            by_pk = {row.pk: row for row in rows} if keyed else None
+            for n, (pk, *returned) in enumerate(cursor.fetchall()):
+                row = by_pk[meta.pk.to_python(pk)] if keyed else rows[n]
+                for field, value in zip(back, returned, strict=True):
+                    setattr(row, field.attname, value)
+
+
 def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str], *,
-                key: str | None = None) -> int:
+                key: str | None = None, where: str = "") -> int:
     """Write `fields` of each of `rows` (model instances), matched on `key` (the primary
-    key by default); returns how many rows the database updated."""
+    key by default), optionally only where `where` holds (SQL on `t`, the table, and `v`,
+    the new values); returns how many rows the database updated."""
     if not rows:
         return 0
     meta = model._meta
     key_field = meta.pk if key is None else meta.get_field(key)
     columns = [key_field, *(meta.get_field(name) for name in fields)]
-    casts = [f"%s::{field.db_type(connection)}" for field in columns]
-    params = []
-    for row in rows:
-        for field in columns:
-            params.append(field.get_db_prep_save(getattr(row, field.attname), connection))
-    table = connection.ops.quote_name(meta.db_table)
-    names = [connection.ops.quote_name(field.column) for field in columns]
+    casts, values = _arrays(columns, rows)
+    quote = connection.ops.quote_name
+    names = [quote(field.column) for field in columns]
     assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
-    values = ", ".join(f"({', '.join(casts)})" for _ in rows)
-    sql = (f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({', '.join(names)}) "
-           f"WHERE {table}.{names[0]} = v.{names[0]}")
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {assignments} FROM unnest("
+           f"{', '.join(casts)}) AS v({', '.join(names)}) WHERE t.{names[0]} = v.{names[0]}"
+           + (f" AND {where}" if where else ""))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, values)
         return cursor.rowcount

@@ -3,9 +3,12 @@ same key + different body → 422; concurrent duplicates wait for the first and 
 A key is remembered for settings.IDEMPOTENCY_KEY_TTL_HOURS (Stripe: 24 h); after that the
 same key is a new request, and the beat task purges the record.
 
-The work, its outcome and the record are one transaction, serialised per key by a
-transaction-level advisory lock, so a crash never leaves a key pointing at nothing and two
-concurrent duplicates never both run."""
+The work, its outcome and the record are one transaction, so a crash never leaves a key
+pointing at nothing. A known key is answered from its record before any work. A new key's
+record is inserted at the end of the work's transaction with ON CONFLICT DO NOTHING: a
+concurrent duplicate's insert waits on the unique index until the first commits, finds the
+key taken, rolls its own work back and replays the first answer, so two duplicates never
+both commit, and the common case costs one read and one insert (no lock round trip)."""
 
 import datetime as dt
 import hashlib
@@ -54,22 +57,55 @@ def run_idempotent(
             details={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} characters."]},
         )
     fingerprint = request_fingerprint(payload)
-    with transaction.atomic():
-        _lock(scope, owner, key)
-        record = IdempotencyRecord.objects.filter(scope=scope, owner=owner, key=key).first()
-        if record is not None and record.created_at < _window_start():
-            record.delete()  # expired, not purged yet: the key starts afresh
-            record = None
-        if record is not None:
-            if record.request_hash != fingerprint:
-                raise IdempotencyKeyReused(details={"Idempotency-Key": key})
-            return IdempotentResult(record.response_status, record.response_body, True)
-        status, body = work()
-        IdempotencyRecord.objects.create(
-            scope=scope, owner=owner, key=key, request_hash=fingerprint,
-            response_status=status, response_body=body,
-        )
+    record = _record(scope, owner, key)
+    if record is not None and record.created_at >= _window_start():
+        return _replay(record, fingerprint, key)
+    try:
+        with transaction.atomic():
+            if record is not None:
+                record.delete()  # expired, not purged yet: the key starts afresh
+            status, body = work()
+            if not _claim(scope, owner, key, fingerprint, status, body):
+                raise _TakenMeanwhile
+    except _TakenMeanwhile:
+        # A concurrent duplicate committed first: our work was rolled back; theirs stands.
+        return _replay(_record(scope, owner, key), fingerprint, key)
     return IdempotentResult(status, body, False)
+
+
+class _TakenMeanwhile(Exception):  # noqa: N818 - a signal, not an error
+    pass
+
+
+def _record(scope: str, owner: str, key: str) -> IdempotencyRecord | None:
+    # Raw SQL: every creating request with a key reads here first, and building the ORM
+    # query cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, request_hash, response_status, response_body, created_at "
+                       "FROM idempotency_records WHERE scope = %s AND owner = %s AND key = %s",
+                       [scope, owner, key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    body = row[3] if not isinstance(row[3], str) else json.loads(row[3])
+    return IdempotencyRecord(id=row[0], scope=scope, owner=owner, key=key, request_hash=row[1],
+                             response_status=row[2], response_body=body, created_at=row[4])
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str, key: str) -> IdempotentResult:
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused(details={"Idempotency-Key": key})
+    return IdempotentResult(record.response_status, record.response_body, True)
+
+
+def _claim(scope, owner, key, fingerprint, status, body) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO idempotency_records (scope, owner, key, request_hash, response_status,"
+            " response_body, created_at) VALUES (%s, %s, %s, %s, %s, %s::jsonb, "
+            "statement_timestamp()) ON CONFLICT (scope, owner, key) DO NOTHING RETURNING id",
+            [scope, owner, key, fingerprint, status, json.dumps(body, cls=DjangoJSONEncoder)])
+        return cursor.fetchone() is not None
 
 
 def _window_start(now: dt.datetime | None = None) -> dt.datetime:
@@ -88,10 +124,3 @@ def idempotency_records_purge(*, now: dt.datetime | None = None, batch: int = 50
             return total
         deleted, _ = IdempotencyRecord.objects.filter(pk__in=ids).delete()
         total += deleted
-
-
-def _lock(scope: str, owner: str, key: str) -> None:
-    digest = hashlib.sha256(f"{scope}\x00{owner}\x00{key}".encode()).digest()
-    lock_id = int.from_bytes(digest[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])

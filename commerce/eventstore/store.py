@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from commerce.core import context, metrics
+from commerce.core.bulk import insert_rows
 from commerce.core.errors import ConcurrencyError
 from commerce.eventstore import policies
 from commerce.eventstore.models import Event, OutboxMessage
@@ -22,6 +23,11 @@ from commerce.eventstore.upcasting import upcast
 logger = logging.getLogger(__name__)
 
 _VERSION_CONSTRAINT = "events_aggregate_version_uniq"
+_EVENT_FIELDS = ("id", "aggregate_id", "aggregate_type", "event_type", "event_version",
+                 "event_data", "version", "created_at", "correlation_id", "causation_id",
+                 "actor")  # and `position`, from its sequence, returned
+_OUTBOX_FIELDS = ("event_id", "topic", "payload", "created_at", "published_at", "attempts",
+                  "last_error")
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def append_many(appends: Sequence[StreamAppend]) -> list[list[RecordedEvent]]:
     # IntegrityError is re-raised at once, so leaving this block rolls the insert back.
     with transaction.atomic():
         try:
-            Event.objects.bulk_create(flat)
+            insert_rows(Event, flat, _EVENT_FIELDS, returning=("position",))
         except IntegrityError as exc:
             if _VERSION_CONSTRAINT not in str(exc):
                 raise
@@ -104,11 +110,9 @@ def append_many(appends: Sequence[StreamAppend]) -> list[list[RecordedEvent]]:
         recorded = [[_to_recorded(row, upcast_data=False) for row in stream]
                     for stream in rows]
         every = [r for stream in recorded for r in stream]
-        OutboxMessage.objects.bulk_create(
+        insert_rows(OutboxMessage, [
             OutboxMessage(event_id=r.id, topic=r.aggregate_type, payload=r.envelope(),
-                          created_at=now)
-            for r in every
-        )
+                          created_at=now) for r in every], _OUTBOX_FIELDS)
         registry.dispatch_many(every)
         policies.dispatch(every)
         transaction.on_commit(_nudge_relay, robust=True)

@@ -182,7 +182,7 @@ OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
 # --- DRF / JWT / OpenAPI ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "commerce.api.authentication.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -227,6 +227,9 @@ AUTH_THROTTLE_RATES = {
     "register_ip": "20/hour", "register_account": "5/hour",
     **env.dict("AUTH_THROTTLE_RATES", default={}),
 }
+
+# Seconds a process keeps the user behind a JWT (commerce/api/authentication.py).
+AUTH_USER_CACHE_SECONDS = env.int("AUTH_USER_CACHE_SECONDS", default=30)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Commerce service API",

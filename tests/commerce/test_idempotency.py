@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from commerce.core.errors import Conflict
@@ -48,18 +50,21 @@ def test_failed_work_stores_no_record_so_a_retry_runs_again():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicates_run_the_work_once():
-    calls = []
+def test_concurrent_duplicates_commit_the_work_once():
+    # given work whose effect is a row (a duplicate may start it; only one may commit it)
+    from commerce.accounts.models import User
 
     def work():
-        calls.append(1)
+        User.objects.create_user(f"dup-{uuid.uuid4().hex}@example.com", "x")
         return 201, {"n": 1}
 
     def client():
         return run_idempotent(scope="s", owner="u", key="same", payload={"x": 1}, work=work)
 
+    # when eight requests with one key arrive at once
     results = run_concurrently([client] * 8)
-    assert len(calls) == 1
+    # then one committed its work and the others replayed its answer
+    assert User.objects.filter(email__startswith="dup-").count() == 1
     assert sorted(r.replayed for r in results) == [False] + [True] * 7
     assert {r.body["n"] for r in results} == {1}
 

@@ -1,0 +1,61 @@
+"""JWT authentication with a short per-process cache of the user behind a token.
+
+simplejwt reads the user row on every request to check it still exists and is active; on
+the order placement path that read (and its model instance) was a tenth of the request's
+CPU. Users are kept for settings.AUTH_USER_CACHE_SECONDS (default 30): a deactivated user
+or a changed staff permission takes effect within that time, well inside an access token's
+own lifetime (JWT_ACCESS_MINUTES), which already bounds how long a revoked session lasts."""
+
+import copy
+import threading
+import time
+
+from django.conf import settings
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.settings import api_settings
+
+MAX_ENTRIES = 10_000
+
+
+class CachedJWTAuthentication(JWTAuthentication):
+    _users: dict = {}
+    _lock = threading.Lock()
+
+    def get_user(self, validated_token):
+        ttl = getattr(settings, "AUTH_USER_CACHE_SECONDS", 30)
+        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
+        if ttl <= 0 or user_id is None:
+            return super().get_user(validated_token)
+        now = time.monotonic()
+        cached = self._users.get(user_id)
+        if cached is None or cached[0] < now:
+            user = super().get_user(validated_token)  # checks existence and is_active
+            with self._lock:
+                if len(self._users) >= MAX_ENTRIES:
+                    self._users.clear()
+                self._users[user_id] = (now + ttl, user)
+            cached = self._users[user_id]
+        user = cached[1]
+        if not user.is_active:
+            raise AuthenticationFailed("User is inactive.", code="user_inactive")
+        # A copy per request: nothing a view sets on it leaks into another request (the
+        # permission caches it carries are shared, which is the point).
+        return copy.copy(user)
+
+    @classmethod
+    def forget(cls, user_id=None) -> None:
+        """Drop one user (or all) from this process's cache (tests; a deactivation here)."""
+        with cls._lock:
+            if user_id is None:
+                cls._users.clear()
+            else:
+                cls._users.pop(str(user_id), None)
+                cls._users.pop(user_id, None)
+
+
+class CachedJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme: the same bearer JWT as simplejwt's."""
+
+    target_class = "commerce.api.authentication.CachedJWTAuthentication"

@@ -1,0 +1,42 @@
+"""The JWT authentication keeps the user behind a token for a short while per process."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commerce.api.authentication import CachedJWTAuthentication
+from tests.conftest import auth_client
+
+pytestmark = pytest.mark.django_db
+
+
+def user_reads(client, url="/api/v1/auth/me/") -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code in (200, 401)
+    return sum('FROM "users"' in q["sql"] for q in queries)
+
+
+def test_the_user_is_read_once_then_kept(customer):
+    api = auth_client(customer)
+    assert user_reads(api) == 1
+    assert user_reads(api) == 0
+
+
+def test_a_deactivated_user_is_refused_once_the_cache_forgets_them(customer, settings):
+    # given a user authenticated and remembered
+    api = auth_client(customer)
+    assert api.get("/api/v1/auth/me/").status_code == 200
+    # when they are deactivated and their entry ages out (or the cache is off)
+    customer.is_active = False
+    customer.save(update_fields=["is_active"])
+    CachedJWTAuthentication.forget(customer.pk)
+    # then their token no longer works
+    response = api.get("/api/v1/auth/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_with_the_cache_off_every_request_reads_the_user(customer, settings):
+    settings.AUTH_USER_CACHE_SECONDS = 0
+    api = auth_client(customer)
+    assert [user_reads(api), user_reads(api)] == [1, 1]
