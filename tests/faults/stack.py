@@ -2,8 +2,12 @@
 Celery worker (prefork) and beat, against a given PostgreSQL database and Redis, with the
 session's payment processor simulator. Fault tests break the backing services under it."""
 
+import contextlib
+import itertools
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import httpx
 
 from simulators.server import free_port
 from tests.integration.worker import ROOT, stop_worker, wait_for, worker_env
+from tests.sagas.helpers import ADDRESS
 
 
 @dataclass
@@ -82,3 +87,46 @@ class Stack:
             return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+METHODS = ("pm_card_visa", "pm_card_chargeDeclined", "pm_card_timeout")
+
+
+def place(client: httpx.Client, sku: str, method: str) -> tuple:
+    """(status, response) of one order, or (the transport error's name, None)."""
+    try:
+        response = client.post("/api/v1/orders/", json={
+            "lines": [{"sku": sku, "quantity": 1}], "shipping_address": ADDRESS,
+            "payment_method": method})
+    except httpx.HTTPError as exc:
+        return type(exc).__name__, None
+    return response.status_code, response
+
+
+@contextlib.contextmanager
+def order_stream(base_url: str, token: str, skus: list[str], *, clients: int = 2):
+    """Orders streaming in from `clients` threads (cycling skus and test cards, a steady
+    stream rather than a flood: the point is what happens around it) until the block ends;
+    yields the list their answers go into."""
+    answers: list = []
+    stop = threading.Event()
+
+    def client_loop(n: int) -> None:
+        with httpx.Client(base_url=base_url, timeout=30,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            for i in itertools.count():
+                if stop.is_set():
+                    return
+                answers.append(place(client, skus[(n + i) % len(skus)],
+                                     METHODS[(n + i) % len(METHODS)]))
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield answers
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)

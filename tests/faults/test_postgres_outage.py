@@ -2,8 +2,6 @@
 the 503 envelope (never a 500, never a failure for something that committed), and once it
 is back every order settles with money, stock and read models exact. Real processes."""
 
-import itertools
-import threading
 import time
 
 import httpx
@@ -11,13 +9,11 @@ import psycopg
 import pytest
 
 from tests.faults.servers import PostgresCluster
-from tests.faults.stack import Stack
+from tests.faults.stack import Stack, order_stream
 from tests.integration.worker import wait_for
-from tests.sagas.helpers import ADDRESS
 
 pytestmark = [pytest.mark.slow]
 
-METHODS = ("pm_card_visa", "pm_card_chargeDeclined", "pm_card_timeout")
 SETUP = """
 from commerce.accounts.services import user_register
 from inventory.services import item_create
@@ -52,48 +48,19 @@ def stack_on_private_postgres(tmp_path, private_redis, payment_processor):
         cluster.destroy()
 
 
-def place(client: httpx.Client, sku: str, method: str):
-    try:
-        response = client.post("/api/v1/orders/", json={
-            "lines": [{"sku": sku, "quantity": 1}], "shipping_address": ADDRESS,
-            "payment_method": method})
-    except httpx.HTTPError as exc:
-        return type(exc).__name__, None
-    return response.status_code, response
-
-
 def test_a_postgres_restart_under_load_answers_503_then_every_order_settles(
         stack_on_private_postgres):
     stack, cluster = stack_on_private_postgres
     token = httpx.post(f"{stack.base_url}/api/v1/auth/token/", json={
         "email": "outage@example.com", "password": "outage-password-1"}).json()["access"]
-    answers: list = []
-    stop = threading.Event()
-
-    def client_loop(n: int) -> None:
-        with httpx.Client(base_url=stack.base_url, timeout=30,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            for i in itertools.count():
-                if stop.is_set():
-                    return
-                answers.append(place(client, f"PG-{(n + i) % 3}", METHODS[(n + i) % 3]))
-                time.sleep(0.05)
-
     # given orders streaming in from two clients
-    clients = [threading.Thread(target=client_loop, args=(n,)) for n in range(2)]
-    for thread in clients:
-        thread.start()
-    try:
+    with order_stream(stack.base_url, token, ["PG-0", "PG-1", "PG-2"]) as answers:
         time.sleep(3)
         # when PostgreSQL is restarted under that load (down for 10 s)
         cluster.stop("fast")
         time.sleep(10)
         cluster.start()
         time.sleep(4)
-    finally:
-        stop.set()
-        for thread in clients:
-            thread.join(60)
     # then every answer was 201, or 503 in the envelope with Retry-After: never a 500
     statuses = [status for status, _ in answers]
     assert set(statuses) <= {201, 503}, {s: statuses.count(s) for s in set(statuses)}

@@ -2,8 +2,6 @@
 being accepted, nothing is lost, nothing is charged twice, and the worker carries on by
 itself once Redis is back. Real processes: gunicorn, a prefork Celery worker and beat."""
 
-import itertools
-import threading
 import time
 from decimal import Decimal
 
@@ -18,22 +16,12 @@ from orders.models import OrderView
 from payments.models import OperationStatus, PaymentOperation
 from payments.selectors import payment_totals_for_order
 from tests.factories import make_item
+from tests.faults.stack import order_stream, place
 from tests.integration.worker import wait_for
-from tests.sagas.helpers import ADDRESS
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 FINAL = {"confirmed", "failed", "cancelled"}
-METHODS = ("pm_card_visa", "pm_card_chargeDeclined", "pm_card_timeout")
-
-
-def place(client: httpx.Client, sku: str, method: str) -> int:
-    try:
-        return client.post("/api/v1/orders/", json={
-            "lines": [{"sku": sku, "quantity": 1}], "shipping_address": ADDRESS,
-            "payment_method": method}).status_code
-    except httpx.HTTPError as exc:
-        return type(exc).__name__
 
 
 def event_ids() -> set[str]:
@@ -68,36 +56,17 @@ def test_a_redis_outage_under_load_loses_nothing_and_the_worker_carries_on(
     items = [make_item(price="10.00", quantity=1000) for _ in range(3)]
     token = str(RefreshToken.for_user(customer).access_token)
     setup_events = event_ids()
-    answers: list = []
-    stop = threading.Event()
-
-    def client_loop(n: int) -> None:
-        with httpx.Client(base_url=stack.base_url, timeout=30,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            for i in itertools.count():
-                if stop.is_set():
-                    return
-                answers.append(place(client, items[(n + i) % 3].sku,
-                                     METHODS[(n + i) % len(METHODS)]))
-                time.sleep(0.05)  # a steady stream, not a flood: the point is the outage
-
     # given orders streaming in from two clients
-    clients = [threading.Thread(target=client_loop, args=(n,)) for n in range(2)]
-    for thread in clients:
-        thread.start()
-    try:
+    with order_stream(stack.base_url, token, [item.sku for item in items]) as answers:
         time.sleep(3)
         # when Redis goes away for 5 s under that load, then comes back
         private_redis.kill() if outage == "kill" else private_redis.shutdown()
         time.sleep(5)
         private_redis.start()
         time.sleep(3)
-    finally:
-        stop.set()
-        for thread in clients:
-            thread.join(60)
     # then every request was answered 201: placing needs PostgreSQL only
-    assert answers and set(answers) == {201}, {a: answers.count(a) for a in set(answers)}
+    statuses = [status for status, _ in answers]
+    assert statuses and set(statuses) == {201}, {s: statuses.count(s) for s in set(statuses)}
     assert OrderView.objects.count() == len(answers)
     # and the worker rode out the outage by itself and settled every order
     wait_for(lambda: set(OrderView.objects.values_list("status", flat=True)) <= FINAL,
@@ -117,7 +86,7 @@ def test_an_order_placed_while_the_broker_is_down_is_confirmed_once_it_is_back(
     # when a customer places an order
     with httpx.Client(base_url=stack.base_url, timeout=30,
                       headers={"Authorization": f"Bearer {token}"}) as client:
-        assert place(client, item.sku, "pm_card_visa") == 201
+        assert place(client, item.sku, "pm_card_visa")[0] == 201
     # then it is saved and waits, its wake-up lost, nothing charged
     [order] = OrderView.objects.all()
     time.sleep(3)
