@@ -21,7 +21,8 @@ from inventory import events as ev
 from inventory.errors import InsufficientStock, ReservationNotFound, UnknownSku
 from inventory.low_stock import low_stock_reached
 from inventory.models import InventoryItem, Reservation
-from inventory.reservations import ReservationAggregate, _clean_reserve_input, _count
+from inventory.reservation_aggregate import ReservationAggregate
+from inventory.reservations import _clean_reserve_input, _count
 
 Outcome = uuid.UUID | DomainError  # the reservation's id, or why the order got none
 

@@ -16,8 +16,9 @@ from django.db import connection, transaction
 
 from commerce.core import context
 from commerce.core.external import ExternalCall
-from sagas.engine import LeaseLost, SagaRun, _describe, write_step_logs
+from sagas.engine import LeaseLost, SagaRun
 from sagas.models import SagaStep
+from sagas.records import describe_error, write_step_logs
 
 logger = logging.getLogger(__name__)
 _SAVED_FIELDS = ("status", "current_step", "saga_data", "attempts", "last_error",
@@ -119,7 +120,7 @@ class BatchRun:
             self.steps = None
         self.failed = True
         logger.warning("saga batch step failed; its sagas run it one by one", extra={"data": {
-            "step": self.step.name, "sagas": len(self.runs), "error": _describe(exc)}})
+            "step": self.step.name, "sagas": len(self.runs), "error": describe_error(exc)}})
         for run, fields in zip(self.runs, saved, strict=True):
             for name, value in fields.items():  # the rolled-back changes, undone in memory
                 setattr(run.saga, name, value)

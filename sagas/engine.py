@@ -23,25 +23,19 @@ compensation that is refused or exhausted moves the saga to FAILED (a SagaFailed
 staff to repair."""
 
 import inspect
-import json
 import logging
 import time
-import traceback
 from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from commerce.core import context, metrics
 from commerce.core.errors import ConcurrencyError, DomainError, ServiceUnavailable
 from commerce.core.external import ExternalCall, Outcome
-from commerce.eventstore import store
-from commerce.eventstore.models import Event
-from commerce.eventstore.types import NewEvent
 from sagas.definitions import (
     AWAIT_APPROVAL,
     END_SAGA,
@@ -52,10 +46,10 @@ from sagas.definitions import (
 )
 from sagas.errors import StepPending
 from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStatus
+from sagas.records import count_step, describe_error, jsonable, record_saga_event, write_step_logs
 
 logger = logging.getLogger(__name__)
 
-SAGA_AGGREGATE = "Saga"
 TRANSIENT = (ServiceUnavailable, ConcurrencyError, DatabaseError, redis.RedisError)
 RUNNABLE = (SagaStatus.RUNNING, SagaStatus.COMPENSATING)
 
@@ -220,7 +214,7 @@ class SagaRun:
         self._log(StepStatus.SUCCEEDED, result=self.ctx.updates)
         elapsed = time.monotonic() - self.started
         saga_type, step_name, direction = self.saga.saga_type, self.step.name, self.direction
-        transaction.on_commit(lambda: _count_step(saga_type, step_name, direction, elapsed),
+        transaction.on_commit(lambda: count_step(saga_type, step_name, direction, elapsed),
                               robust=True)
         self.result = "succeeded"
         if ended:
@@ -235,7 +229,7 @@ class SagaRun:
 
     def _merge_updates(self) -> None:
         if self.ctx is not None and self.ctx.updates:
-            self.saga.saga_data = {**self.saga.saga_data, **_jsonable(self.ctx.updates)}
+            self.saga.saga_data = {**self.saga.saga_data, **jsonable(self.ctx.updates)}
             self.ctx.updates = {}
 
     # --- moving the saga -----------------------------------------------------------------
@@ -311,8 +305,8 @@ class SagaRun:
         except Exception as record_error:  # noqa: BLE001 - e.g. the database is down
             logger.warning("saga step outcome not recorded; the lease will expire and the "
                            "saga be claimed again", extra={"data": {
-                               "saga_id": str(self.saga.id), "error": _describe(record_error),
-                               "step_error": _describe(exc)}})
+                               "saga_id": str(self.saga.id), "error": describe_error(record_error),
+                               "step_error": describe_error(exc)}})
             self._stop("unrecorded")
         if not refusal and not isinstance(exc, TRANSIENT):
             logger.error("saga step crashed", exc_info=exc,
@@ -333,7 +327,7 @@ class SagaRun:
             self._stop("retrying")
 
     def _refuse(self, exc: Exception, *, undo_this_step: bool) -> None:
-        self.saga.last_error = f"{self.step.name}/{self.direction}: {_describe(exc)}"
+        self.saga.last_error = f"{self.step.name}/{self.direction}: {describe_error(exc)}"
         if self.direction == Direction.COMPENSATE:
             self._finish(SagaStatus.FAILED)
             return
@@ -341,7 +335,7 @@ class SagaRun:
             "step": self.step.name,
             "code": str(getattr(exc, "code", "step_failed")),
             "message": getattr(exc, "message", None) or str(exc) or type(exc).__name__,
-            "details": _jsonable(getattr(exc, "details", {})),
+            "details": jsonable(getattr(exc, "details", {})),
         }}
         self.result = "compensating" if self.result != "exhausted" else self.result
         index = self.saga.current_step if undo_this_step else self.saga.current_step - 1
@@ -370,8 +364,8 @@ class SagaRun:
             attempts=max(self.saga.attempts, 1), started_at=started_at,
             finished_at=None if status == StepStatus.RETRYING and note else now,
             duration_ms=int((now - started_at).total_seconds() * 1000),
-            last_error=note or (_describe(error) if error is not None else ""),
-            result=_jsonable(result or {}),
+            last_error=note or (describe_error(error) if error is not None else ""),
+            result=jsonable(result or {}),
         )
         if self.writer is not None:
             self.writer.log(row)
@@ -379,53 +373,5 @@ class SagaRun:
             write_step_logs([row])
 
 
-def write_step_logs(rows: list[SagaStep]) -> None:
-    """One row per (saga, step, direction): inserted, or updated by a later attempt."""
-    columns = [[r.saga_id for r in rows], [r.step for r in rows], [r.action for r in rows],
-               [r.status for r in rows], [r.attempts for r in rows],
-               [r.started_at for r in rows], [r.finished_at for r in rows],
-               [r.duration_ms for r in rows], [r.last_error for r in rows],
-               [json.dumps(r.result, cls=DjangoJSONEncoder) for r in rows]]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO saga_steps (saga_id, step, action, status, attempts, started_at, "
-            "finished_at, duration_ms, last_error, result) SELECT * FROM unnest(%s::uuid[], "
-            "%s::varchar[], %s::varchar[], %s::varchar[], %s::integer[], %s::timestamptz[], "
-            "%s::timestamptz[], %s::integer[], %s::text[], %s::jsonb[]) "
-            "ON CONFLICT (saga_id, step, action) DO UPDATE SET status = excluded.status, "
-            "attempts = excluded.attempts, started_at = excluded.started_at, "
-            "finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, "
-            "last_error = excluded.last_error, result = excluded.result", columns)
-
-
-def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:
-    """Facts about a saga that people and other services act on (SagaFailed: staff must
-    repair; SagaAwaitingApproval: staff must decide) go to the event store on the saga's own
-    stream, so they reach the outbox and the `commerce:events` stream like any event.
-    Called while the saga's row is leased or locked, which serialises the stream."""
-    version = Event.objects.filter(aggregate_id=saga.id).count()
-    store.append(aggregate_id=saga.id, aggregate_type=SAGA_AGGREGATE, expected_version=version,
-                 events=[NewEvent(event_type, {
-                     "saga_id": str(saga.id), "saga_type": saga.saga_type,
-                     "order_id": str(saga.correlation_id), **data})])
-
-
 def _in(seconds: float):
     return timezone.now() + timedelta(seconds=seconds)
-
-
-def _count_step(saga_type: str, step: str, direction: str, elapsed: float) -> None:
-    metrics.SAGA_STEP_SECONDS.labels(saga_type=saga_type, step=step).observe(elapsed)
-    if direction == Direction.COMPENSATE:
-        metrics.SAGA_COMPENSATIONS.labels(saga_type=saga_type, step=step).inc()
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, DomainError):
-        return f"{exc.code}: {exc.message}"
-    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return text[:2000]
-
-
-def _jsonable(value):
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
