@@ -14,14 +14,17 @@ Mutating calls must carry an idempotency key in whatever form the provider takes
 (Stripe's `Idempotency-Key` header, a carrier's transaction id): that is what makes a retry
 after a timeout safe. Calls happen outside database transactions (ARCHITECTURE §4)."""
 
+import functools
 import logging
 import os
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import certifi
 import httpx
 
 from commerce.core import metrics
@@ -74,7 +77,8 @@ class HttpService:
 
     def __init__(self, *, base_url: str, timeout: float = 5.0, connect_timeout: float = 2.0,
                  retry: RetryPolicy | None = None, headers: dict[str, str] | None = None,
-                 auth: httpx.Auth | tuple[str, str] | None = None, max_connections: int = 100):
+                 auth: httpx.Auth | tuple[str, str] | None = None, max_connections: int = 100,
+                 verify: ssl.SSLContext | str | bool | None = None):
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._client_options = {
@@ -85,15 +89,19 @@ class HttpService:
             "limits": httpx.Limits(max_connections=max_connections,
                                    max_keepalive_connections=max_connections),
         }
+        self._verify = verify
         self._local = threading.local()
 
     @property
     def client(self) -> httpx.Client:
-        # One client per thread: httpx.Client is thread-safe, but a fork (Celery prefork)
-        # must not inherit a pool; the pid check makes every process build its own.
+        # One client per thread: httpx.Client is thread-safe, but its pool scans every
+        # connection on each request, so many threads sharing one pool pay for each other;
+        # a fork (Celery prefork) must not inherit a pool, so every process builds its own.
+        # The SSL context is shared (building one parses the CA bundle: milliseconds).
         client = getattr(self._local, "client", None)
         if client is None or self._local.pid != os.getpid():
-            client = httpx.Client(**self._client_options)
+            verify = shared_ssl_context() if self._verify is None else self._verify
+            client = httpx.Client(**self._client_options, verify=verify)
             self._local.client, self._local.pid = client, os.getpid()
         return client
 
@@ -142,6 +150,13 @@ class HttpService:
                                       outcome=outcome).inc()
         metrics.EXTERNAL_CALL_SECONDS.labels(service=self.service, operation=operation
                                              ).observe(time.perf_counter() - started)
+
+
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The process's client SSL context (certifi's CA bundle, as httpx's default), built
+    once: every pool thread's client uses it. Safe across fork: it holds no connection."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _body(response: httpx.Response) -> Any:

@@ -1,0 +1,69 @@
+"""Set-based writes (commerce/core/bulk.py): every kind of value survives the trip through an
+array literal exactly, whatever characters it holds."""
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from commerce.core.bulk import array_literal, insert_rows, update_rows
+from commerce.eventstore.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD = ['plain', 'with "quotes"', 'back\\slash', 'a,b', '{braces}', 'NULL', '', ' padded ',
+           'ünïcødé ✓', 'new\nline', '\\"both\\"']
+
+
+def test_text_values_round_trip_exactly():
+    # given values with every character the array syntax gives a meaning to
+    # when they travel as one array literal
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [array_literal([*AWKWARD, None])])
+        (back,) = cursor.fetchone()
+    # then PostgreSQL reads back the same values, the None as NULL and "NULL" as a string
+    assert back == [*AWKWARD, None]
+
+
+def test_typed_values_round_trip_exactly():
+    # given uuids, decimals, booleans, aware datetimes and JSON adapters
+    ident = uuid.uuid4()
+    when = dt.datetime(2026, 11, 25, 18, 30, 1, 123456, tzinfo=dt.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::uuid[], %s::numeric[], %s::boolean[], %s::timestamptz[], %s::jsonb[]",
+            [array_literal([ident, None]), array_literal([Decimal("9.99"), Decimal("-0.01")]),
+             array_literal([True, False]), array_literal([when]),
+             array_literal([{"k": 'v "q" \\ ,{}'}, [1, "two"]])])
+        row = cursor.fetchone()
+    # then each comes back as it went (Django reads jsonb as text, decoding it in the field)
+    assert row[:4] == ([ident, None], [Decimal("9.99"), Decimal("-0.01")], [True, False],
+                       [when])
+    assert [json.loads(value) for value in row[4]] == [{"k": 'v "q" \\ ,{}'}, [1, "two"]]
+
+
+def test_naive_datetime_is_refused_before_reaching_the_database():
+    with pytest.raises(ValueError, match="naive datetime"):
+        array_literal([dt.datetime(2026, 11, 25, 18, 30)])
+
+
+def test_rows_with_awkward_text_are_inserted_and_updated_exactly():
+    # given outbox rows whose topics and payloads hold quotes, backslashes and commas
+    now = dt.datetime.now(dt.UTC)
+    rows = [OutboxMessage(event_id=uuid.uuid4(), topic=topic, payload={"text": topic},
+                          created_at=now) for topic in AWKWARD[:6]]
+    # when they are inserted, then updated, each many at once
+    insert_rows(OutboxMessage, rows, ["event_id", "topic", "payload", "created_at", "attempts",
+                                        "last_error"])
+    for row in rows:
+        row.last_error = row.topic + " failed"
+    updated = update_rows(OutboxMessage, rows, ["last_error"], key="event_id")
+    # then every row holds exactly its own values
+    assert updated == 6
+    stored = {m.event_id: (m.topic, m.payload, m.last_error)
+              for m in OutboxMessage.objects.filter(event_id__in=[r.event_id for r in rows])}
+    assert stored == {r.event_id: (r.topic, {"text": r.topic}, r.topic + " failed")
+                      for r in rows}
