@@ -9,7 +9,6 @@ in orders/staff_apis.py."""
 
 import datetime as dt
 import re
-import uuid
 
 from django.conf import settings
 from django.utils import timezone
@@ -187,7 +186,7 @@ class OrderCreateApi(APIView):
 
         def work():
             order = services.order_place(
-                customer_id=request.user.pk, order_id=uuid.uuid4(),
+                customer_id=request.user.pk,
                 lines=[dict(line) for line in args["lines"]],
                 shipping_address=dict(args["shipping_address"]),
                 payment_method=args.get("payment_method"), notes=args.get("notes", ""))

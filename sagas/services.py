@@ -22,7 +22,7 @@ def saga_start(*, saga_type: str, correlation_id: UUID, data: dict) -> SagaInsta
     """Create the saga row in the caller's transaction, due at once; after commit a worker
     is woken to run it (if that wake-up is lost, the next beat sweep runs it)."""
     get_definition(saga_type)  # fail fast on an unknown type
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the caller's transaction; nothing to undo alone
         now = timezone.now()
         saga = SagaInstance(
             saga_type=saga_type, correlation_id=correlation_id, status=SagaStatus.RUNNING,

@@ -75,7 +75,9 @@ class Repository(Generic[A]):
     def exists(self, aggregate_id: uuid.UUID) -> bool:
         return bool(store.load(aggregate_id))
 
-    def save(self, aggregate: A, *, metadata: dict[str, Any] | None = None) -> list[RecordedEvent]:
+    def save(self, aggregate: A, *, metadata: dict[str, Any] | None = None,
+             savepoint: bool = True) -> list[RecordedEvent]:
+        """Append the pending events (see `store.append`, also for `savepoint`)."""
         pending = aggregate.pending_events
         if not pending:
             return []
@@ -85,6 +87,7 @@ class Repository(Generic[A]):
             expected_version=aggregate.version,
             events=pending,
             metadata=metadata,
+            savepoint=savepoint,
         )
         aggregate._mark_saved(len(recorded))
         return recorded

@@ -48,17 +48,22 @@ def append(
     expected_version: int,
     events: Sequence[NewEvent],
     metadata: dict[str, Any] | None = None,
+    savepoint: bool = True,
 ) -> list[RecordedEvent]:
     """Store `events` as versions expected_version+1.. of the aggregate, write them to the
     outbox, run inline projections and then policies, all in one transaction.
 
     Raises ConcurrencyError when another writer already stored any of those versions; the
-    events are then not stored (never silently dropped, never ON CONFLICT DO NOTHING)."""
+    events are then not stored (never silently dropped, never ON CONFLICT DO NOTHING).
+    Inside a caller's transaction the append is a savepoint, so a caller may catch the
+    ConcurrencyError and carry on; `savepoint=False` saves its two statements where no
+    caller does (a clash then dooms the whole transaction, which rolls back)."""
     return append_many([StreamAppend(aggregate_id, aggregate_type, expected_version, events,
-                                     metadata)])[0]
+                                     metadata)], savepoint=savepoint)[0]
 
 
-def append_many(appends: Sequence[StreamAppend]) -> list[list[RecordedEvent]]:
+def append_many(appends: Sequence[StreamAppend], *,
+                savepoint: bool = True) -> list[list[RecordedEvent]]:
     """`append` for many streams at once (a batch of saga steps): one INSERT for all their
     events, one for their outbox rows, the projections given them together. All or
     nothing: any version clash raises ConcurrencyError and stores none of them."""
@@ -93,7 +98,7 @@ def append_many(appends: Sequence[StreamAppend]) -> list[list[RecordedEvent]]:
     flat = [row for stream in rows for row in stream]
     # One savepoint (or transaction): a caller may catch ConcurrencyError and carry on. The
     # IntegrityError is re-raised at once, so leaving this block rolls the insert back.
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         try:
             insert_rows(Event, flat, _EVENT_FIELDS, returning=("position",))
         except IntegrityError as exc:

@@ -91,8 +91,9 @@ DATABASES = {
         "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/commerce"
     )
 }
-DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
-# Persistent connections; health checks drop a connection the server closed meanwhile.
+DATABASES["default"]["ENGINE"] = "commerce.core.postgres"  # django-prometheus, leaner
+# Persistent connections; health checks drop a connection the server closed meanwhile
+# (checked without a round trip: commerce/core/postgres/base.py).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})

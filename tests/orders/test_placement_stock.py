@@ -14,9 +14,10 @@ from tests.orders.conftest import ADDRESS, snapshot
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/orders/"
-# A placement's statements (savepoint, catalog lookup with stock, event, outbox, views,
-# lines, ...): the same as before the availability check, which reads the lookup's row.
-PLACEMENT_QUERIES = 10
+# A placement's statements: the catalog lookup with stock, then the event, its outbox row,
+# the order view, its lines and the saga row (no savepoint: the order's stream is new); the
+# availability check reads the lookup's row and adds none.
+PLACEMENT_QUERIES = 6
 
 
 def test_short_lines_are_refused_up_front_naming_each_sku(customer_api):
