@@ -4,7 +4,11 @@ simplejwt reads the user row on every request to check it still exists and is ac
 the order placement path that read (and its model instance) was a tenth of the request's
 CPU. Users are kept for settings.AUTH_USER_CACHE_SECONDS (default 30): a deactivated user
 or a changed staff permission takes effect within that time, well inside an access token's
-own lifetime (JWT_ACCESS_MINUTES), which already bounds how long a revoked session lasts."""
+own lifetime (JWT_ACCESS_MINUTES), which already bounds how long a revoked session lasts.
+
+The validated token is kept the same way, by its exact bytes: the same bytes carry the same
+signature, so checking it again gives the same answer until the token's own `exp`, which is
+checked on every use (decoding and verifying it was another twentieth of the request)."""
 
 import copy
 import threading
@@ -21,7 +25,24 @@ MAX_ENTRIES = 10_000
 
 class CachedJWTAuthentication(JWTAuthentication):
     _users: dict = {}
+    _tokens: dict = {}  # raw token → (kept until, validated token)
     _lock = threading.Lock()
+
+    def get_validated_token(self, raw_token):
+        ttl = getattr(settings, "AUTH_USER_CACHE_SECONDS", 30)
+        if ttl <= 0:
+            return super().get_validated_token(raw_token)
+        now = time.time()
+        cached = self._tokens.get(raw_token)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        token = super().get_validated_token(raw_token)  # raises on a bad or expired token
+        until = min(now + ttl, float(token.get("exp", now)))
+        with self._lock:
+            if len(self._tokens) >= MAX_ENTRIES:
+                self._tokens.clear()
+            self._tokens[raw_token] = (until, token)
+        return token
 
     def get_user(self, validated_token):
         ttl = getattr(settings, "AUTH_USER_CACHE_SECONDS", 30)
@@ -50,6 +71,7 @@ class CachedJWTAuthentication(JWTAuthentication):
         with cls._lock:
             if user_id is None:
                 cls._users.clear()
+                cls._tokens.clear()
             else:
                 cls._users.pop(str(user_id), None)
                 cls._users.pop(user_id, None)
