@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import F
 
-from commerce.core.bulk import insert_rows, update_rows
+from commerce.core.bulk import array_literal, insert_rows, update_rows
 from commerce.eventstore.projections import Projection, register
 from commerce.eventstore.types import RecordedEvent
 from inventory import events as ev
@@ -155,8 +155,9 @@ class InventoryProjection(Projection):
                     "reserved = i.reserved + v.dr, updated_at = v.at FROM unnest(%s::varchar[],"
                     " %s::integer[], %s::integer[], %s::timestamptz[]) AS v(sku, dt, dr, at) "
                     "WHERE i.sku = v.sku",
-                    [skus, [counters[s][0] for s in skus], [counters[s][1] for s in skus],
-                     [counters[s][2] for s in skus]])
+                    [array_literal(column) for column in (
+                        skus, [counters[s][0] for s in skus], [counters[s][1] for s in skus],
+                        [counters[s][2] for s in skus])])
         insert_rows(StockMovement, movements, _MOVEMENT_FIELDS)
 
     def handle(self, event: RecordedEvent) -> None:

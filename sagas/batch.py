@@ -15,6 +15,7 @@ import logging
 from django.db import connection, transaction
 
 from commerce.core import context
+from commerce.core.bulk import array_literal
 from commerce.core.external import ExternalCall
 from sagas.engine import LeaseLost, SagaRun
 from sagas.models import SagaStep
@@ -59,7 +60,8 @@ class BatchWriter:
                 "%s::varchar[], %s::smallint[], %s::jsonb[], %s::integer[], %s::text[], "
                 "%s::timestamptz[], %s::uuid[], %s::timestamptz[]) AS v(id, lease, status, "
                 "step, data, attempts, error, finished, new_lease, deadline) "
-                "WHERE s.id = v.id AND s.lease_id = v.lease", columns)
+                "WHERE s.id = v.id AND s.lease_id = v.lease",
+                [array_literal(column) for column in columns])
             if cursor.rowcount != len(sagas):
                 raise LeaseLost(f"{len(sagas) - cursor.rowcount} of the batch")
 

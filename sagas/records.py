@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from commerce.core import metrics
+from commerce.core.bulk import array_literal
 from commerce.core.errors import DomainError
 from commerce.eventstore import store
 from commerce.eventstore.models import Event
@@ -34,7 +35,8 @@ def write_step_logs(rows: list[SagaStep]) -> None:
             "ON CONFLICT (saga_id, step, action) DO UPDATE SET status = excluded.status, "
             "attempts = excluded.attempts, started_at = excluded.started_at, "
             "finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, "
-            "last_error = excluded.last_error, result = excluded.result", columns)
+            "last_error = excluded.last_error, result = excluded.result",
+            [array_literal(column) for column in columns])
 
 
 def record_saga_event(saga: SagaInstance, event_type: str, data: dict) -> None:
