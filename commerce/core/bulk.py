@@ -15,15 +15,24 @@ import json
 from collections.abc import Sequence
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import JSONField, Model
 from psycopg.types.json import Json, Jsonb
 
 
 def _arrays(fields, rows) -> tuple[list[str], list[str]]:
     casts = [f"%s::{field.db_type(connection)}[]" for field in fields]
-    columns = [array_literal([field.get_db_prep_save(getattr(row, field.attname), connection)
-                              for row in rows]) for field in fields]
+    columns = [array_literal([_prepare(field, row) for row in rows]) for field in fields]
     return casts, columns
+
+
+def _prepare(field, row):
+    """A cell's database value. Only JSON needs Django's preparation (the field's encoder);
+    the rows hold database values already (str, int, Decimal, UUID, aware datetime), which
+    Django's per-cell preparation would only check again, at a tenth of a batch's CPU."""
+    value = getattr(row, field.attname)
+    if isinstance(field, JSONField):
+        return field.get_db_prep_save(value, connection)
+    return value
 
 
 def array_literal(values: Sequence) -> str:
@@ -65,7 +74,7 @@ def insert_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
     quote = connection.ops.quote_name
     sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
     if len(rows) == 1:  # one row (placement): plain values, no arrays to build and unpack
-        values = [f.get_db_prep_save(getattr(rows[0], f.attname), connection) for f in columns]
+        values = [_prepare(f, rows[0]) for f in columns]
         sql += f" VALUES ({', '.join(['%s'] * len(columns))})"
     else:
         casts, values = _arrays(columns, rows)

@@ -131,7 +131,8 @@ def append_many(appends: Sequence[StreamAppend], *,
 
 def load(aggregate_id: uuid.UUID) -> list[RecordedEvent]:
     """All events of one aggregate in version order, upcast to their newest schema."""
-    return load_many([aggregate_id]).get(aggregate_id, [])
+    # (the one stream, whatever form its id came in: a UUID or its text)
+    return next(iter(load_many([aggregate_id]).values()), [])
 
 
 # Raw SQL: every command loads its aggregate's events; rows straight to RecordedEvents cost

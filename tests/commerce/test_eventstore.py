@@ -47,6 +47,10 @@ def test_append_and_load_round_trip_keeps_order_data_and_metadata():
                                   "actor": "user:test"}
     assert loaded[0].position < loaded[1].position
     assert loaded[0].created_at.tzinfo is not None
+    # and the same whether the id is given as a UUID or as its text, alone or with others
+    assert store.load(str(aggregate_id)) == loaded
+    assert store.load_many([aggregate_id, uuid.uuid4()]) == {aggregate_id: loaded}
+    assert store.load(uuid.uuid4()) == []
 
 
 def test_append_with_stale_expected_version_raises_and_writes_nothing():
