@@ -42,13 +42,17 @@ UPDATE saga_instances AS s
        updated_at = statement_timestamp()
   FROM due
  WHERE s.id = due.id
-RETURNING s.*, due.deadline AS due_at
+RETURNING {columns}, due.deadline AS due_at
 """
 
 
 def claim_due(*, limit: int, saga_ids: list | None = None) -> list[SagaInstance]:
     """Lease up to `limit` due sagas (oldest deadline first) to this worker."""
-    sql = _CLAIM_SQL.format(only="AND id = ANY(%(ids)s)" if saga_ids is not None else "")
+    # Columns named, not s.*: a prepared statement's result type must not change under it
+    # when a migration adds a column (settings: DB_PREPARE_THRESHOLD).
+    columns = ", ".join(f"s.{f.column}" for f in SagaInstance._meta.concrete_fields)
+    sql = _CLAIM_SQL.format(only="AND id = ANY(%(ids)s)" if saga_ids is not None else "",
+                            columns=columns)
     params = {"lease": lease_seconds(), "statuses": [str(s) for s in RUNNABLE],
               "limit": limit, "ids": [uuid.UUID(str(i)) for i in saga_ids or ()]}
     with transaction.atomic():

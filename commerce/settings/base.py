@@ -101,6 +101,12 @@ DATABASES["default"].setdefault("OPTIONS", {})
 # statement's thousands of parameters into the SQL text in Python cost more than the work.
 DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
     "DB_SERVER_SIDE_BINDING", default=True)
+# Statements run this many times on a connection are prepared server-side (psycopg), so
+# PostgreSQL parses and plans the hot ones once per connection instead of on every run.
+# "off" behind PgBouncer in transaction mode older than 1.21 (no prepared statements there).
+_prepare = env.str("DB_PREPARE_THRESHOLD", default="5")
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+    None if _prepare.lower() in ("", "off", "none") else int(_prepare))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # each service opens its own transaction
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
