@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from commerce.core.bulk import array_literal, insert_rows, update_rows
+from commerce.core.bulk import array_literal, insert_rows, plain_array_literal, update_rows
 from commerce.eventstore.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +45,23 @@ def test_typed_values_round_trip_exactly():
     assert [json.loads(value) for value in row[4]] == [{"k": 'v "q" \\ ,{}'}, [1, "two"]]
 
 
-def test_naive_datetime_is_refused_before_reaching_the_database():
+def test_plain_values_round_trip_exactly_without_escaping():
+    # given uuids, numbers and aware datetimes (text with no quote or backslash)
+    ident = uuid.uuid4()
+    when = dt.datetime(2026, 11, 25, 18, 30, 1, 123456, tzinfo=dt.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::uuid[], %s::bigint[], %s::numeric[], %s::timestamptz[]",
+                       [plain_array_literal([ident, None]), plain_array_literal([7, -3]),
+                        plain_array_literal([Decimal("0.10")]),
+                        plain_array_literal([when, None])])
+        row = cursor.fetchone()
+    assert row == ([ident, None], [7, -3], [Decimal("0.10")], [when, None])
+
+
+@pytest.mark.parametrize("literal", [array_literal, plain_array_literal])
+def test_naive_datetime_is_refused_before_reaching_the_database(literal):
     with pytest.raises(ValueError, match="naive datetime"):
-        array_literal([dt.datetime(2026, 11, 25, 18, 30)])
+        literal([dt.datetime(2026, 11, 25, 18, 30)])
 
 
 def test_rows_with_awkward_text_are_inserted_and_updated_exactly():
