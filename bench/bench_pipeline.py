@@ -190,8 +190,10 @@ def main() -> int:
                              "the service takes: latency below saturation")
     parser.add_argument("--drain", type=int, default=0, metavar="N",
                         help="only the backlog mode: place N orders, then drain them")
+    # Two sync processes: on this 2-core machine, shared with the workers and PostgreSQL,
+    # they cost the least CPU per order (docs/performance.md, step 6).
     parser.add_argument("--web-workers", type=int, default=int(os.environ.get(
-        "WEB_WORKERS", "4")))
+        "WEB_WORKERS", "2")))
     parser.add_argument("--web-threads", type=int, default=int(os.environ.get(
         "WEB_THREADS", "1")))
     parser.add_argument("--skus", type=int, default=200)
