@@ -64,8 +64,10 @@ class DatabaseWrapper(instrumented.DatabaseWrapper):
             return False
         if conn.info.transaction_status != TransactionStatus.IDLE:
             return super().is_usable()
+        poller = select.poll()  # not select(): no limit on the descriptor's number
         try:
-            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+            poller.register(conn.fileno(), select.POLLIN)
+            readable = bool(poller.poll(0))
         except (OSError, ValueError):
             return False
         return super().is_usable() if readable else True
