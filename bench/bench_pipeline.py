@@ -6,8 +6,9 @@ fulfilment saga to confirmed, with the CPU each one costs the whole machine.
 
 On a scratch database (`BENCH_DATABASE_URL`, recreated) and Redis db (`BENCH_REDIS_URL`,
 flushed), production settings: starts the payment processor simulator (answering each call
-after --gateway-latency-ms), gunicorn (deploy/gunicorn.conf.py), beat and --workers Celery
-worker processes; creates a catalog (many skus and one hot sku) and customers with JWTs.
+after --gateway-latency-ms), gunicorn (deploy/gunicorn.conf.py), beat, the outbox relay and
+--workers Celery worker processes; creates a catalog (many skus and one hot sku) and
+customers with JWTs.
 
 Default run, one `name=value` line per figure:
 1. pipeline: wrk drives `POST /api/v1/orders/` (JWT, Idempotency-Key) with --clients
@@ -15,7 +16,8 @@ Default run, one `name=value` line per figure:
    order is final. placed_per_s, confirmed_per_s, p50_ms/p99_ms (placement → confirmed,
    from the events' timestamps), cpu_ms_per_order (busy time of the whole machine from
    /proc/stat over the run ÷ confirmed orders: PostgreSQL, Redis, the simulator and wrk
-   included), errors (non-2xx, socket errors, failed orders).
+   included; measured once every order is final and every event relayed), errors (non-2xx,
+   socket errors, failed orders).
 2. placement alone: workers stopped, wrk for 15 s: placement_only_per_s, placement_p99_ms;
    then the workers drain that backlog: drained_per_s.
 3. references from the same run: bare_django_per_s (bench/bare_app.py: the four statements
@@ -80,6 +82,7 @@ from bench.pipeline_support import (  # noqa: E402
     start_workers,
     wait_final,
     wait_http,
+    wait_relayed,
     wrk_script,
 )
 
@@ -220,6 +223,8 @@ def main() -> int:
         wait_http(f"{ENV['PAYMENT_API_BASE_URL']}/_sim/stats", 20)
         procs.start("beat", [sys.executable, "-m", "celery", "-A", "commerce", "beat",
                              "-l", "WARNING", "--schedule", str(workdir / "beat-schedule")])
+        # The dedicated outbox relay, as deployed (deploy/supervisord.conf, k8s relay.yaml).
+        procs.start("relay", [sys.executable, "manage.py", "relay_outbox", "--interval", "0.5"])
         if args.drain:
             place_directly(names, args.drain)
             emit("drained_per_s", drain(procs, args.workers, args.timeout))
@@ -253,11 +258,13 @@ def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Pat
     load = run_wrk(port, paced, clients=args.clients, seconds=args.duration)
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wait_final(args.timeout)
+    unrelayed = wait_relayed(args.timeout)  # the relay's CPU counts too
     cpu1 = busy_jiffies()
     ours = account.spent({
         "web": [procs.procs["web"].pid],
         "workers": [procs.procs[f"worker{i}"].pid for i in range(args.workers)],
-        "beat": [procs.procs["beat"].pid], "simulator": [procs.procs["simulator"].pid],
+        "beat": [procs.procs["beat"].pid], "relay": [procs.procs["relay"].pid],
+        "simulator": [procs.procs["simulator"].pid],
         "postgres": sorted(backends | postgres_backends())})
     ours["wrk"] = 1000 * (wrk_after.ru_utime + wrk_after.ru_stime
                           - wrk_before.ru_utime - wrk_before.ru_stime)
@@ -275,6 +282,7 @@ def pipeline(args, procs: Processes, port: int, names, tokens, hot, workdir: Pat
         emit(f"cpu_ms_per_order_{name}", spent / max(confirmed, 1))
     emit("cpu_ms_per_order_rest_of_machine", (machine - sum(ours.values())) / max(confirmed, 1))
     emit("errors", load["errors"] + sum(n for s, n in counts.items() if s != "confirmed"))
+    emit("events_unrelayed_at_last_confirmation", unrelayed)
     emit("wall_s", time.monotonic() - t0)
 
     # 2. placement alone, then the workers drain what it placed

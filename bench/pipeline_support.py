@@ -257,6 +257,21 @@ def wait_final(timeout: float) -> float:
     raise SystemExit(f"{left} orders still not final after {timeout}s")
 
 
+def wait_relayed(timeout: float) -> int:
+    """Until the outbox relay has published every stored event (its work belongs to the
+    orders' cost); returns how many were still waiting when the wait began."""
+    from commerce.eventstore.models import OutboxMessage
+
+    pending = OutboxMessage.objects.filter(published_at__isnull=True)
+    waiting = pending.count()
+    deadline = time.monotonic() + timeout
+    while pending.exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{pending.count()} events still not relayed after {timeout}s")
+        time.sleep(0.25)
+    return waiting
+
+
 def confirmation_times(since) -> tuple[list[float], float]:
     """Placement → confirmed latencies (ms) of orders placed since `since`, and the span
     (s) from the first placement to the last confirmation."""

@@ -1,9 +1,11 @@
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from commerce.core.redis import redis_client
 from commerce.eventstore import outbox
@@ -110,3 +112,38 @@ def test_relay_with_redis_down_keeps_rows_pending(monkeypatch):
     assert outbox.relay_all() == 0
     assert OutboxMessage.objects.filter(published_at__isnull=True, attempts=1).count() == 2
     assert OutboxMessage.objects.first().last_error == "redis is down"
+
+
+def test_prune_deletes_only_rows_published_before_the_retention(monkeypatch):
+    # given, oldest first: 5 rows published 25 h ago, one old row never published, and rows
+    # published an hour ago and not yet
+    monkeypatch.setattr(outbox, "PRUNE_BATCH", 2)  # several bounded batches
+    now = timezone.now()
+    ages = [25, 25, 25, None, 25, 25, 1, None]
+    for n, hours in enumerate(ages):
+        OutboxMessage.objects.create(
+            event_id=uuid.uuid4(), topic="Test", payload={"n": n},
+            created_at=now - timedelta(hours=26),
+            published_at=None if hours is None else now - timedelta(hours=hours))
+    # when the relay prunes
+    deleted = outbox.prune_published()
+    # then exactly the five old published rows are gone, in batches of two from the head
+    assert deleted == 5
+    left = [m.payload["n"] for m in OutboxMessage.objects.order_by("id")]
+    assert left == [3, 6, 7]
+
+
+def test_prune_stops_at_a_head_younger_than_the_retention(monkeypatch):
+    # given only rows published a minute ago
+    monkeypatch.setattr(outbox, "PRUNE_BATCH", 2)
+    now = timezone.now()
+    for n in range(5):
+        OutboxMessage.objects.create(event_id=uuid.uuid4(), topic="Test", payload={"n": n},
+                                     created_at=now, published_at=now - timedelta(minutes=1))
+    # when the relay prunes, then nothing is deleted and one batch was looked at
+    statements = []
+    with connection.execute_wrapper(
+            lambda execute, sql, *args: statements.append(sql) or execute(sql, *args)):
+        assert outbox.prune_published() == 0
+    assert len(statements) == 1
+    assert OutboxMessage.objects.count() == 5
