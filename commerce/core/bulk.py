@@ -12,7 +12,9 @@ list dumper looks up a dumper per element in Python and was a fifth of a saga wo
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import (
@@ -59,6 +61,9 @@ def array_literal(values: Sequence) -> str:
     return "{" + ",".join(map(_element, values)) + "}"
 
 
+_PLAIN_TYPES = (int, Decimal, uuid.UUID, dt.date)  # their text has no quote or backslash
+
+
 def plain_array_literal(values: Sequence) -> str:
     """`array_literal` for values whose text has no quote or backslash (UUIDs, numbers,
     dates, aware datetimes; None is NULL)."""
@@ -68,6 +73,8 @@ def plain_array_literal(values: Sequence) -> str:
 def _plain_element(value) -> str:
     if value is None:
         return "NULL"
+    if not isinstance(value, _PLAIN_TYPES):
+        return _element(value)  # e.g. a str in a uuid column: escaped like any text
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         raise ValueError("naive datetime in a bulk write")  # the database would guess its zone
     return f'"{value}"'

@@ -81,3 +81,12 @@ def test_rows_with_awkward_text_are_inserted_and_updated_exactly():
               for m in OutboxMessage.objects.filter(event_id__in=[r.event_id for r in rows])}
     assert stored == {r.event_id: (r.topic, {"text": r.topic}, r.topic + " failed")
                       for r in rows}
+
+
+def test_text_in_a_plain_column_is_escaped_not_trusted():
+    # given a string where a number or uuid was expected, holding the array's own syntax
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [plain_array_literal(['1","2', 3])])
+        (back,) = cursor.fetchone()
+    # then it stays one element: the array is not split by the value
+    assert back == ['1","2', "3"]
