@@ -35,7 +35,11 @@ class CarrierSim:
 
 
 @pytest.fixture
-def carrier_sim(settings):
+def carrier_sim(settings, monkeypatch):
+    # Carrier clients are kept per (carrier, URL); a new simulator may get an earlier one's
+    # port, and a kept client would then bring a token this simulator never issued (a 401
+    # and a renewed token: one call more than the test expects). Each test starts afresh.
+    monkeypatch.setattr("shipping.carriers._instances", {})
     factory = functools.partial(create_app, step_seconds=None, webhook_url=None)
     with serve_in_thread(factory) as server:
         settings.FEDEX_API_URL = f"{server.url}/fedex"
