@@ -37,11 +37,7 @@ class CachedJWTAuthentication(JWTAuthentication):
         if cached is not None and cached[0] > now:
             return cached[1]
         token = super().get_validated_token(raw_token)  # raises on a bad or expired token
-        until = min(now + ttl, float(token.get("exp", now)))
-        with self._lock:
-            if len(self._tokens) >= MAX_ENTRIES:
-                self._tokens.clear()
-            self._tokens[raw_token] = (until, token)
+        self._keep(self._tokens, raw_token, (min(now + ttl, float(token.get("exp", now))), token))
         return token
 
     def get_user(self, validated_token):
@@ -53,17 +49,21 @@ class CachedJWTAuthentication(JWTAuthentication):
         cached = self._users.get(user_id)
         if cached is None or cached[0] < now:
             user = super().get_user(validated_token)  # checks existence and is_active
-            with self._lock:
-                if len(self._users) >= MAX_ENTRIES:
-                    self._users.clear()
-                self._users[user_id] = (now + ttl, user)
-            cached = self._users[user_id]
+            cached = (now + ttl, user)
+            self._keep(self._users, user_id, cached)
         user = cached[1]
         if not user.is_active:
             raise AuthenticationFailed("User is inactive.", code="user_inactive")
         # A copy per request: nothing a view sets on it leaks into another request (the
         # permission caches it carries are shared, which is the point).
         return copy.copy(user)
+
+    @classmethod
+    def _keep(cls, cache: dict, key, entry) -> None:
+        with cls._lock:
+            if len(cache) >= MAX_ENTRIES:
+                cache.clear()  # bounded: a burst of distinct keys starts the cache afresh
+            cache[key] = entry
 
     @classmethod
     def forget(cls, user_id=None) -> None:

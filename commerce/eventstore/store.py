@@ -137,10 +137,10 @@ def load(aggregate_id: uuid.UUID) -> list[RecordedEvent]:
 
 # Raw SQL: every command loads its aggregate's events; rows straight to RecordedEvents cost
 # a fraction of model instances.
-_LOAD_SQL = (
-    "SELECT id, position, aggregate_id, aggregate_type, event_type, event_version, "
-    "event_data, version, created_at, correlation_id, causation_id, actor FROM events "
-    "WHERE aggregate_id = ANY(%s::uuid[]) ORDER BY aggregate_id, version")
+_COLUMNS = ("id", "position", "aggregate_id", "aggregate_type", "event_type", "event_version",
+            "event_data", "version", "created_at", "correlation_id", "causation_id", "actor")
+_LOAD_SQL = (f"SELECT {', '.join(_COLUMNS)} FROM events "
+             "WHERE aggregate_id = ANY(%s::uuid[]) ORDER BY aggregate_id, version")
 
 
 def load_many(aggregate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[RecordedEvent]]:
@@ -152,17 +152,9 @@ def load_many(aggregate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Record
     with connection.cursor() as cursor:
         cursor.execute(_LOAD_SQL, [array_literal(aggregate_ids)])
         rows = cursor.fetchall()
-    for (id_, position, aggregate_id, aggregate_type, event_type, version, data, number,
-         created_at, correlation_id, causation_id, actor) in rows:
-        if isinstance(data, str):  # Django reads jsonb as text; the field would decode it
-            data = json.loads(data)
-        version, data = upcast(event_type, version, data)
-        loaded.setdefault(aggregate_id, []).append(RecordedEvent(
-            id=id_, position=position, aggregate_id=aggregate_id,
-            aggregate_type=aggregate_type, event_type=event_type, event_version=version,
-            data=data, version=number, created_at=created_at,
-            metadata={"correlation_id": correlation_id, "causation_id": causation_id,
-                      "actor": actor}))
+    for row in rows:
+        event = _recorded(*row, from_sql=True)
+        loaded.setdefault(event.aggregate_id, []).append(event)
     return loaded
 
 
@@ -181,25 +173,24 @@ def read_all(
 
 
 def _to_recorded(row: Event, *, upcast_data: bool = True) -> RecordedEvent:
-    version, data = row.event_version, row.event_data
+    return _recorded(*(getattr(row, column) for column in _COLUMNS), upcast_data=upcast_data)
+
+
+def _recorded(id_, position, aggregate_id, aggregate_type, event_type, version, data, number,
+              created_at, correlation_id, causation_id, actor, *, upcast_data: bool = True,
+              from_sql: bool = False) -> RecordedEvent:
+    """An event from its stored columns (in `_COLUMNS` order), upcast unless told not to.
+    `from_sql`: a raw row, whose jsonb Django's connection reads as text."""
+    if from_sql and isinstance(data, str):
+        data = json.loads(data)
     if upcast_data:
-        version, data = upcast(row.event_type, version, data)
+        version, data = upcast(event_type, version, data)
     return RecordedEvent(
-        id=row.id,
-        position=row.position,
-        aggregate_id=row.aggregate_id,
-        aggregate_type=row.aggregate_type,
-        event_type=row.event_type,
-        event_version=version,
-        data=data,
-        version=row.version,
-        created_at=row.created_at,
-        metadata={
-            "correlation_id": row.correlation_id,
-            "causation_id": row.causation_id,
-            "actor": row.actor,
-        },
-    )
+        id=id_, position=position, aggregate_id=aggregate_id, aggregate_type=aggregate_type,
+        event_type=event_type, event_version=version, data=data, version=number,
+        created_at=created_at,
+        metadata={"correlation_id": correlation_id, "causation_id": causation_id,
+                  "actor": actor})
 
 
 def _nudge_relay() -> None:
