@@ -128,8 +128,7 @@ class ShipmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 for a, label, allowed in (
                     ("purchase-label", "Buy label", shipment.status in services.PURCHASABLE
                      and roles.can(request.user, "shipping.create_shipment")),
-                    ("void", "Void label / cancel shipment", shipment.status in (
-                        "label_pending", "label_failed", "label_created")
+                    ("void", "Void label / cancel shipment", shipment.status in services.CANCELLABLE
                      and roles.can(request.user, "shipping.void_shipment")))
                 if allowed]
         return super().change_view(request, object_id, form_url, extra_context)

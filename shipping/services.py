@@ -19,6 +19,7 @@ from commerce.core import metrics
 from commerce.core.errors import ServiceUnavailable, ValidationFailed
 from orders import selectors as order_selectors
 from orders import services as order_services
+from orders.fulfilment_state import CANCELLABLE, LABEL_FAILED, LABEL_PENDING
 from orders.models import OrderView
 from orders.shipments import ShipmentCancelled, ShipmentNotCancellable
 from shipping import carriers, parcels, selectors
@@ -27,7 +28,7 @@ from shipping.models import LabelDocument, Shipment
 
 logger = logging.getLogger(__name__)
 
-PURCHASABLE = ("label_pending", "label_failed")
+PURCHASABLE = frozenset({LABEL_PENDING, LABEL_FAILED})
 
 
 def label_url(shipment_id) -> str:
@@ -127,7 +128,7 @@ def shipment_void(*, shipment_id, reason: str = "") -> Shipment:
     shipment = selectors.shipment_get(shipment_id=shipment_id)
     if shipment.status == "cancelled":
         return shipment
-    if shipment.status not in ("label_pending", "label_failed", "label_created"):
+    if shipment.status not in CANCELLABLE:
         raise ShipmentNotCancellable(details={"shipment_id": str(shipment_id),
                                               "status": shipment.status})
     voided = False
@@ -165,9 +166,7 @@ def shipments_settle_cancelled_orders(*, limit: int = 50) -> int:
     """Beat (and woken when an order is cancelled): void the labels of parcels still with
     us whose order was cancelled, so none is sent or billed. Returns how many."""
     cancelled = OrderView.objects.filter(status="cancelled").values("order_id")
-    due = list(Shipment.objects.filter(status__in=("label_pending", "label_failed",
-                                                   "label_created"),
-                                       order_id__in=cancelled)
+    due = list(Shipment.objects.filter(status__in=CANCELLABLE, order_id__in=cancelled)
                .order_by("updated_at").values_list("shipment_id", flat=True)[:limit])
     settled = 0
     for shipment_id in due:

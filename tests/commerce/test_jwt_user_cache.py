@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def user_reads(client, url="/api/v1/auth/me/") -> int:
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code in (200, 401)
+        assert client.get(url).status_code == 200
     return sum('FROM "users"' in q["sql"] for q in queries)
 
 
@@ -49,14 +49,14 @@ def test_with_the_cache_off_every_request_reads_the_user(customer, settings):
 
 
 def test_a_kept_token_is_refused_once_it_expires(customer):
-    # given a token valid for one more second, accepted (and so kept)
+    # given a token valid for two more seconds, accepted (and so kept)
     token = AccessToken.for_user(customer)
-    token.set_exp(lifetime=timedelta(seconds=1))
+    token.set_exp(lifetime=timedelta(seconds=2))  # whole seconds: at least 1 s left
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api.get("/api/v1/auth/me/").status_code == 200
     # when its exp passes
-    time.sleep(1.2)
+    time.sleep(2.2)
     # then the same bytes are refused: the cache never outlives the token
     response = api.get("/api/v1/auth/me/")
     assert response.status_code == 401

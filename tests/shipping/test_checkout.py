@@ -8,12 +8,19 @@ from django.core.cache import cache
 
 from cart import services as cart_services
 from cart.refs import cart_ref_for_user
-from commerce.eventstore.models import Event
+from commerce.eventstore.models import Event, OutboxMessage
 from orders.models import OrderView
 from shipping.quotes import _QUOTE_KEY
 from tests.conftest import auth_client
 from tests.factories import make_item
 from tests.shipping.conftest import ADDRESS
+
+
+def assert_nothing_placed() -> None:
+    """A refused checkout wrote no order: no view, no order event, nothing to publish."""
+    assert not OrderView.objects.exists()
+    assert not Event.objects.filter(aggregate_type="Order").exists()
+    assert not OutboxMessage.objects.filter(topic="Order").exists()
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +99,7 @@ def test_an_expired_quote_is_refused(carrier_sim, filled_cart, customer_api):
                                      "shipping_quote_id": option["quote_id"]}, format="json")
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "shipping_quote_expired"
-    assert not OrderView.objects.exists()
+    assert_nothing_placed()
 
 
 def test_a_foreign_or_unknown_quote_is_refused(carrier_sim, filled_cart, customer_api,
@@ -107,7 +114,7 @@ def test_a_foreign_or_unknown_quote_is_refused(carrier_sim, filled_cart, custome
                                          "shipping_quote_id": quote_id}, format="json")
         assert r.status_code == 400
         assert r.json()["error"]["code"] == "shipping_quote_invalid"
-    assert not OrderView.objects.exists()
+    assert_nothing_placed()
 
 
 def test_a_quote_for_other_cart_contents_or_another_place_is_refused(carrier_sim, filled_cart,
@@ -123,7 +130,7 @@ def test_a_quote_for_other_cart_contents_or_another_place_is_refused(carrier_sim
     r = customer_api.post(CHECKOUT, {"shipping_address": ADDRESS,
                                      "shipping_quote_id": quote}, format="json")
     assert (r.status_code, r.json()["error"]["code"]) == (409, "shipping_quote_expired")
-    assert not OrderView.objects.exists()
+    assert_nothing_placed()
 
 
 def test_no_carrier_answering_is_a_503(carrier_sim, filled_cart, customer_api):
@@ -143,6 +150,7 @@ def test_a_quote_can_be_required(carrier_sim, filled_cart, customer_api, setting
     settings.SHIPPING_QUOTE_REQUIRED = True
     r = customer_api.post(CHECKOUT, {"shipping_address": ADDRESS}, format="json")
     assert (r.status_code, r.json()["error"]["code"]) == (400, "shipping_quote_required")
+    assert_nothing_placed()
 
 
 def test_options_need_a_cart_and_a_destination(carrier_sim, customer_api, api):
