@@ -120,8 +120,7 @@ class Processes:
 def start_web(procs: Processes, port: int, *, app: str, workers: int, threads: int) -> None:
     procs.start("web", [sys.executable, "-m", "gunicorn", app, "--bind",
                         f"127.0.0.1:{port}", "--config", "deploy/gunicorn.conf.py",
-                        "--workers", str(workers), "--threads", str(threads),
-                        "--access-logfile", "/dev/null"])
+                        "--workers", str(workers), "--threads", str(threads)])
     wait_http(f"http://127.0.0.1:{port}/api/v1/orders/", 30)
 
 

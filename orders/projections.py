@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import F
 
-from commerce.core.bulk import insert_rows, update_rows
+from commerce.core.bulk import insert_rows_together, update_rows
 from commerce.eventstore.projections import Projection, register
 from commerce.eventstore.types import RecordedEvent
 from orders import events as ev
@@ -40,6 +40,9 @@ def placed_rows(event: RecordedEvent) -> tuple[OrderView, list[OrderLine]]:
 
 def _fields(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields]
+
+
+_VIEW_FIELDS, _LINE_FIELDS = _fields(OrderView), _fields(OrderLine)
 
 
 @register
@@ -97,8 +100,7 @@ class OrderViewsProjection(Projection):
 
     def _placed(self, event: RecordedEvent) -> None:
         view, lines = placed_rows(event)
-        insert_rows(OrderView, [view], _fields(OrderView))
-        insert_rows(OrderLine, lines, _fields(OrderLine))
+        insert_rows_together((OrderView, [view], _VIEW_FIELDS), (OrderLine, lines, _LINE_FIELDS))
 
     # Each returns the columns an event changes besides status/version/updated_at.
     def on_ShippingAddressChanged(self, d):

@@ -23,7 +23,7 @@ from inventory import selectors as inventory_selectors
 from orders import events as ev
 from orders import lifecycle
 from orders.aggregate import Order, money
-from orders.models import OrderLine, OrderView
+from orders.models import OrderView
 from orders.projections import placed_rows
 from orders.selectors import order_get
 from orders.validation import (
@@ -139,14 +139,14 @@ def order_place(
 
 def _placed_view(event) -> OrderView:
     """What the projection just inserted, built by the same function instead of read back
-    (two queries less on the hot path), with its lines as the prefetched `lines`."""
+    (two queries less on the hot path), with its lines as the prefetched `lines`: a list,
+    enough for the response (`view.lines.all()`), and cheaper than a QuerySet built to
+    hold them (a tenth of the placement's rendering)."""
     view, lines = placed_rows(event)
     view._state.adding, view._state.db = False, "default"
     for line in lines:
         line._state.adding, line._state.db = False, "default"
-    prefetched = OrderLine.objects.filter(order=view).order_by("line_no")
-    prefetched._result_cache, prefetched._prefetch_done = lines, True
-    view._prefetched_objects_cache = {"lines": prefetched}
+    view._prefetched_objects_cache = {"lines": lines}
     return view
 
 

@@ -149,6 +149,13 @@ def _advance(unit, ready: deque) -> dict:
     return {}
 
 
+def request_run_after_commit() -> None:
+    """Wake a worker once the current transaction commits (never raises)."""
+    from sagas.tasks import run_due as run_due_task
+
+    wakeups.request_after_commit(run_due_task, flag=WAKE_FLAG)
+
+
 def request_run(*, force: bool = False) -> None:
     """Wake a worker to run due sagas (after commit; never raises)."""
     from sagas.tasks import run_due as run_due_task

@@ -32,7 +32,7 @@ def saga_start(*, saga_type: str, correlation_id: UUID, data: dict) -> SagaInsta
         )
         # Written without Model.save's machinery: every placement starts one.
         insert_rows(SagaInstance, [saga], _SAGA_FIELDS)
-        transaction.on_commit(runner.request_run, robust=True)
+        runner.request_run_after_commit()
     return saga
 
 
@@ -142,7 +142,7 @@ def _make_due(saga: SagaInstance) -> None:
     saga.deadline = timezone.now()
     saga.lease_id = None
     saga.save()
-    transaction.on_commit(runner.request_run, robust=True)
+    runner.request_run_after_commit()
 
 
 def _compensate_from(saga: SagaInstance, definition, index: int) -> None:

@@ -3,8 +3,6 @@ label task after commit so parcels still with us get their labels voided at once
 would find them within a minute anyway: the database is the record, the wake-up only
 hurries it)."""
 
-from django.db import transaction
-
 from commerce.core import wakeups
 from commerce.eventstore.policies import policy
 
@@ -13,5 +11,4 @@ from commerce.eventstore.policies import policy
 def void_labels_of_cancelled_order(event) -> None:
     from shipping import tasks
 
-    transaction.on_commit(lambda: wakeups.request(tasks.purchase_pending_labels,
-                                                  flag=tasks.LABELS_FLAG), robust=True)
+    wakeups.request_after_commit(tasks.purchase_pending_labels, flag=tasks.LABELS_FLAG)

@@ -107,18 +107,11 @@ def insert_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
     if not rows:
         return
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
-    if len(rows) == 1:  # one row (placement): plain values, no arrays to build and unpack
-        values = [_prepare(f, rows[0]) for f in columns]
-        sql += f" VALUES ({', '.join(['%s'] * len(columns))})"
-    else:
-        casts, values = _arrays(columns, rows)
-        sql += f" SELECT * FROM unnest({', '.join(casts)})"
+    sql, values, columns = _insert(model, rows, fields)
     back = [meta.get_field(name) for name in returning]
     keyed = meta.pk in columns
     if back:
+        quote = connection.ops.quote_name
         sql += f" RETURNING {', '.join(quote(f.column) for f in [meta.pk, *back])}"
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -128,6 +121,38 @@ def insert_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
                 row = by_pk[meta.pk.to_python(pk)] if keyed else rows[n]
                 for field, value in zip(back, returned, strict=True):
                     setattr(row, field.attname, value)
+
+
+def insert_rows_together(*parts: tuple[type[Model], Sequence[Model], Sequence[str]]) -> None:
+    """`insert_rows` for several tables in one statement (one round trip): each part is
+    (model, rows, fields), inserted in the order given, all or nothing."""
+    parts = tuple(part for part in parts if part[1])
+    if not parts:
+        return
+    inserts, values = [], []
+    for model, rows, fields in parts:
+        sql, part_values, _ = _insert(model, rows, fields)
+        inserts.append(sql)
+        values.extend(part_values)
+    *first, last = inserts
+    sql = last if not first else (
+        "WITH " + ", ".join(f"q{n} AS ({sql})" for n, sql in enumerate(first)) + " " + last)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+
+
+def _insert(model, rows, fields) -> tuple[str, list, list]:
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
+    if len(rows) == 1:  # one row (placement): plain values, no arrays to build and unpack
+        values = [_prepare(f, rows[0]) for f in columns]
+        sql += f" VALUES ({', '.join(['%s'] * len(columns))})"
+    else:
+        casts, values = _arrays(columns, rows)
+        sql += f" SELECT * FROM unnest({', '.join(casts)})"
+    return sql, values, columns
 
 
 def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str], *,

@@ -4,10 +4,16 @@ The database says what must be done (outbox rows, due sagas) and beat runs the t
 does it every few seconds anyway; a wake-up only makes a worker start sooner. At most one
 wake-up per task is queued at a time (a Redis flag that the task clears when it starts), so
 a burst of commits sends one message, not one per commit. A broker or Redis outage makes
-`request` log, count and return False: the work waits for the next beat, nothing is lost."""
+`request` log, count and return False: the work waits for the next beat, nothing is lost.
+
+`request_after_commit` is the form commands use: every wake-up a transaction asks for is sent
+after its commit, all of them with one Redis round trip (a placement asks for two: the
+outbox relay and the saga runner)."""
 
 import contextlib
 import logging
+
+from django.db import transaction
 
 from commerce.core import metrics
 from commerce.core.redis import redis_client
@@ -23,10 +29,62 @@ def request(task, *, flag: str, force: bool = False) -> bool:
             task.apply_async(retry=False)
             return True
     except Exception as exc:  # noqa: BLE001 - a failed wake-up must never fail the caller
-        metrics.WAKEUP_FAILURES.labels(task=task.name).inc()
-        logger.warning("could not wake a worker; beat will run %s", task.name,
-                       extra={"data": {"task": task.name, "error": str(exc)[:500]}})
+        _failed(task, exc)
     return False
+
+
+def request_after_commit(task, *, flag: str) -> None:
+    """`request(task, flag=flag)` once the current transaction commits (at once outside
+    one); nothing if it rolls back. The wake-ups of one transaction share a round trip."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        request(task, flag=flag)
+        return
+    pending = getattr(connection, "_pending_wakeups", None)
+    # Joined: a batch registered in this block or one enclosing it (its savepoints all
+    # still open), whose hook is still to run. Django drops the hooks of a rolled-back
+    # block; a batch of a block already closed (a test's earlier transaction, kept in the
+    # test's own outer one) is left alone.
+    if pending is None or pending.sent or not pending.savepoints <= set(
+            connection.savepoint_ids) or not any(
+            hook[1] is pending for hook in connection.run_on_commit):
+        pending = connection._pending_wakeups = _PendingWakeups(set(connection.savepoint_ids))
+        transaction.on_commit(pending, robust=True)
+    pending.tasks.setdefault(flag, task)
+
+
+class _PendingWakeups:
+    """One transaction's wake-ups: set every flag in one pipeline, then queue the task of
+    each flag that was not set yet."""
+
+    def __init__(self, savepoints: set):
+        self.savepoints = savepoints  # open where the batch began
+        self.tasks: dict = {}  # flag → task
+        self.sent = False
+
+    def __call__(self) -> None:
+        self.sent = True
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            for flag in self.tasks:
+                pipe.set(flag, "1", nx=True, ex=FLAG_TTL_SECONDS)
+            fresh = pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - a failed wake-up must never fail the caller
+            for task in self.tasks.values():
+                _failed(task, exc)
+            return
+        for task, was_set in zip(self.tasks.values(), fresh, strict=True):
+            if was_set:
+                try:
+                    task.apply_async(retry=False)
+                except Exception as exc:  # noqa: BLE001 - as above
+                    _failed(task, exc)
+
+
+def _failed(task, exc: Exception) -> None:
+    metrics.WAKEUP_FAILURES.labels(task=task.name).inc()
+    logger.warning("could not wake a worker; beat will run %s", task.name,
+                   extra={"data": {"task": task.name, "error": str(exc)[:500]}})
 
 
 def clear(flag: str) -> None:

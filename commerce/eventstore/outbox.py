@@ -101,11 +101,12 @@ def prune_published(*, max_batches: int = 100) -> int:
 
 
 def request_relay() -> None:
-    """Ask a worker to relay soon (commerce.core.wakeups: one queued request at a time,
-    never raises; beat relays anyway)."""
+    """Ask a worker to relay soon, once the current transaction commits
+    (commerce.core.wakeups: one queued request at a time, never raises; beat relays
+    anyway)."""
     from commerce.eventstore.tasks import relay_outbox
 
-    wakeups.request(relay_outbox, flag=RELAY_PENDING_KEY)
+    wakeups.request_after_commit(relay_outbox, flag=RELAY_PENDING_KEY)
 
 
 def _publish(rows: list[tuple]) -> None:

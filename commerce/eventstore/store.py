@@ -12,10 +12,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from commerce.core import context, metrics
-from commerce.core.bulk import array_literal, insert_rows
+from commerce.core.bulk import array_literal, plain_array_literal
 from commerce.core.errors import ConcurrencyError
 from commerce.eventstore import policies
-from commerce.eventstore.models import Event, OutboxMessage
+from commerce.eventstore.models import Event
 from commerce.eventstore.projections import registry
 from commerce.eventstore.types import NewEvent, RecordedEvent
 from commerce.eventstore.upcasting import upcast
@@ -23,11 +23,41 @@ from commerce.eventstore.upcasting import upcast
 logger = logging.getLogger(__name__)
 
 _VERSION_CONSTRAINT = "events_aggregate_version_uniq"
-_EVENT_FIELDS = ("id", "aggregate_id", "aggregate_type", "event_type", "event_version",
-                 "event_data", "version", "created_at", "correlation_id", "causation_id",
-                 "actor")  # and `position`, from its sequence, returned
-_OUTBOX_FIELDS = ("event_id", "topic", "payload", "created_at", "published_at", "attempts",
-                  "last_error")
+# The events and their outbox rows in one statement: the outbox row's payload (the envelope
+# consumers get, RecordedEvent.envelope) is built by the database from the row just stored,
+# with its `position` from the sequence; the positions come back. Rows in arrays (one
+# statement text whatever their number, so it stays prepared); `created_at` as the text
+# Python's isoformat gives, as in every envelope.
+_INSERT_SQL = """
+WITH e AS (
+    INSERT INTO events (id, aggregate_id, aggregate_type, event_type, event_version, event_data,
+                        version, created_at, correlation_id, causation_id, actor)
+    SELECT v.id, v.aggregate_id, v.aggregate_type, v.event_type, v.event_version, v.event_data,
+           v.version, %(created_at)s, v.correlation_id, v.causation_id, v.actor
+      FROM unnest(%(id)s::uuid[], %(aggregate_id)s::uuid[], %(aggregate_type)s::varchar[],
+                  %(event_type)s::varchar[], %(event_version)s::smallint[],
+                  %(event_data)s::jsonb[], %(version)s::integer[], %(correlation_id)s::varchar[],
+                  %(causation_id)s::varchar[], %(actor)s::varchar[])
+           WITH ORDINALITY AS v(id, aggregate_id, aggregate_type, event_type, event_version,
+                                event_data, version, correlation_id, causation_id, actor, n)
+     ORDER BY v.n
+    RETURNING id, position, aggregate_id, aggregate_type, event_type, event_version, event_data,
+              version, correlation_id, causation_id, actor),
+o AS (
+    INSERT INTO event_outbox (event_id, topic, payload, created_at, published_at, attempts,
+                              last_error)
+    SELECT e.id, e.aggregate_type, jsonb_build_object(
+               'event_id', e.id, 'position', e.position, 'aggregate_id', e.aggregate_id,
+               'aggregate_type', e.aggregate_type, 'event_type', e.event_type,
+               'event_version', e.event_version, 'version', e.version,
+               'created_at', %(created_at_text)s::text, 'data', e.event_data,
+               'metadata', jsonb_build_object('correlation_id', e.correlation_id,
+                                              'causation_id', e.causation_id,
+                                              'actor', e.actor)),
+           %(created_at)s, NULL, 0, ''
+      FROM e ORDER BY e.position)
+SELECT id, position FROM e
+"""
 
 
 @dataclass(frozen=True)
@@ -72,35 +102,29 @@ def append_many(appends: Sequence[StreamAppend], *,
         return []
     bound = context.current()
     now = timezone.now()
-    rows: list[list[Event]] = []
+    rows: list[list[tuple]] = []  # each event's columns, in _INSERT_COLUMNS order
     for a in appends:
         meta = {**bound, **(a.metadata or {})}
         if meta.get("correlation_id") is None:
             meta["correlation_id"] = context.correlation_id()
-        rows.append([
-            Event(
-                id=uuid.uuid4(),
-                aggregate_id=a.aggregate_id,
-                aggregate_type=a.aggregate_type,
-                event_type=e.event_type,
-                event_version=e.event_version,
-                # Round-tripped through JSON so inline projections see exactly what a
-                # replay will read back (Decimals as strings): rebuilds stay bit-for-bit.
-                event_data=json.loads(json.dumps(e.data, cls=DjangoJSONEncoder)),
-                version=a.expected_version + i,
-                created_at=now,
-                correlation_id=meta.get("correlation_id"),
-                causation_id=meta.get("causation_id"),
-                actor=meta.get("actor"),
-            )
-            for i, e in enumerate(a.events, start=1)
-        ])
+        correlation_id, causation_id, actor = (
+            meta.get("correlation_id"), meta.get("causation_id"), meta.get("actor"))
+        stream = []
+        for i, e in enumerate(a.events, start=1):
+            # Round-tripped through JSON so inline projections see exactly what a replay
+            # will read back (Decimals as strings): rebuilds stay bit-for-bit. The text is
+            # what is stored.
+            text = json.dumps(e.data, cls=DjangoJSONEncoder)
+            stream.append((uuid.uuid4(), a.aggregate_id, a.aggregate_type, e.event_type,
+                           e.event_version, text, json.loads(text), a.expected_version + i,
+                           correlation_id, causation_id, actor))
+        rows.append(stream)
     flat = [row for stream in rows for row in stream]
     # One savepoint (or transaction): a caller may catch ConcurrencyError and carry on. The
     # IntegrityError is re-raised at once, so leaving this block rolls the insert back.
     with transaction.atomic(savepoint=savepoint):
         try:
-            insert_rows(Event, flat, _EVENT_FIELDS, returning=("position",))
+            positions = _insert(flat, now)
         except IntegrityError as exc:
             if _VERSION_CONSTRAINT not in str(exc):
                 raise
@@ -112,21 +136,44 @@ def append_many(appends: Sequence[StreamAppend], *,
                 "expected_version": appends[0].expected_version if len(appends) == 1
                 else [a.expected_version for a in appends],
             }) from exc
-        recorded = [[_to_recorded(row, upcast_data=False) for row in stream]
-                    for stream in rows]
+        recorded = [[RecordedEvent(
+            id=id_, position=positions[id_], aggregate_id=aggregate_id,
+            aggregate_type=aggregate_type, event_type=event_type, event_version=event_version,
+            data=data, version=version, created_at=now,
+            metadata={"correlation_id": correlation_id, "causation_id": causation_id,
+                      "actor": actor})
+            for (id_, aggregate_id, aggregate_type, event_type, event_version, _, data, version,
+                 correlation_id, causation_id, actor) in stream] for stream in rows]
         every = [r for stream in recorded for r in stream]
-        insert_rows(OutboxMessage, [
-            OutboxMessage(event_id=r.id, topic=r.aggregate_type, payload=r.envelope(),
-                          created_at=now) for r in every], _OUTBOX_FIELDS)
         registry.dispatch_many(every)
         policies.dispatch(every)
-        transaction.on_commit(_nudge_relay, robust=True)
+        _nudge_relay()  # after commit
     for a, stream in zip(appends, recorded, strict=True):
         metrics.EVENTS_APPENDED.labels(aggregate_type=a.aggregate_type).inc(len(stream))
         # A conflict series (at 0) for every type that appends, so the conflict ratio
         # exists before the first conflict.
         metrics.EVENT_CONFLICTS.labels(aggregate_type=a.aggregate_type)
     return recorded
+
+
+def _insert(rows: list[tuple], now) -> dict[uuid.UUID, int]:
+    """Store the events (tuples as built by append_many) and their outbox rows; returns each
+    event's position by id."""
+    ids, aggregate_ids, aggregate_types, event_types, event_versions, texts, _, versions, \
+        correlation_ids, causation_ids, actors = zip(*rows, strict=True)
+    params = {
+        "id": plain_array_literal(ids), "aggregate_id": plain_array_literal(aggregate_ids),
+        "aggregate_type": array_literal(aggregate_types),
+        "event_type": array_literal(event_types),
+        "event_version": plain_array_literal(event_versions),
+        "event_data": array_literal(texts), "version": plain_array_literal(versions),
+        "correlation_id": array_literal(correlation_ids),
+        "causation_id": array_literal(causation_ids), "actor": array_literal(actors),
+        "created_at": now, "created_at_text": now.isoformat(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, params)
+        return dict(cursor.fetchall())
 
 
 def load(aggregate_id: uuid.UUID) -> list[RecordedEvent]:

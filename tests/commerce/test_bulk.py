@@ -7,9 +7,16 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
-from commerce.core.bulk import array_literal, insert_rows, plain_array_literal, update_rows
+from commerce.core.bulk import (
+    array_literal,
+    insert_rows,
+    insert_rows_together,
+    plain_array_literal,
+    update_rows,
+)
+from commerce.core.models import IdempotencyRecord
 from commerce.eventstore.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +97,44 @@ def test_text_in_a_plain_column_is_escaped_not_trusted():
         (back,) = cursor.fetchone()
     # then it stays one element: the array is not split by the value
     assert back == ['1","2', "3"]
+
+
+def _outbox(topic: str, now) -> OutboxMessage:
+    return OutboxMessage(event_id=uuid.uuid4(), topic=topic, payload={"text": topic},
+                         created_at=now)
+
+
+_OUTBOX = ["event_id", "topic", "payload", "created_at", "attempts", "last_error"]
+_RECORD = ["scope", "owner", "key", "request_hash", "response_status", "response_body",
+           "created_at"]
+
+
+def _record(key: str, now) -> IdempotencyRecord:
+    return IdempotencyRecord(scope="test", owner="o", key=key, request_hash="h",
+                             response_status=201, response_body={"k": key}, created_at=now)
+
+
+def test_rows_of_several_tables_are_inserted_in_one_statement(django_assert_num_queries):
+    now = dt.datetime.now(dt.UTC)
+    outbox = [_outbox(topic, now) for topic in AWKWARD[:3]]
+    # when one outbox row set and one idempotency record are inserted together
+    with django_assert_num_queries(1):
+        insert_rows_together((OutboxMessage, outbox, _OUTBOX),
+                             (IdempotencyRecord, [_record("a\"b", now)], _RECORD))
+    # then both tables hold exactly those rows
+    stored = {m.event_id: (m.topic, m.payload) for m in OutboxMessage.objects.all()}
+    assert stored == {r.event_id: (r.topic, {"text": r.topic}) for r in outbox}
+    assert list(IdempotencyRecord.objects.values_list("key", "response_body")) == [
+        ("a\"b", {"k": "a\"b"})]
+
+
+def test_rows_inserted_together_are_all_or_nothing():
+    now = dt.datetime.now(dt.UTC)
+    insert_rows(IdempotencyRecord, [_record("taken", now)], _RECORD)
+    # when the second part clashes with a stored row
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows_together((OutboxMessage, [_outbox("first", now)], _OUTBOX),
+                             (IdempotencyRecord, [_record("taken", now)], _RECORD))
+    # then the first part is not stored either
+    assert OutboxMessage.objects.count() == 0
+    assert IdempotencyRecord.objects.count() == 1

@@ -14,10 +14,11 @@ from tests.orders.conftest import ADDRESS, snapshot
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/orders/"
-# A placement's statements: the catalog lookup with stock, then the event, its outbox row,
-# the order view, its lines and the saga row (no savepoint: the order's stream is new); the
-# availability check reads the lookup's row and adds none.
-PLACEMENT_QUERIES = 6
+# A placement's statements: the catalog lookup with stock, then the event with its outbox row
+# (one statement), the order view with its lines (one statement) and the saga row (no
+# savepoint: the order's stream is new); the availability check reads the lookup's row and
+# adds none.
+PLACEMENT_QUERIES = 4
 
 
 def test_short_lines_are_refused_up_front_naming_each_sku(customer_api):

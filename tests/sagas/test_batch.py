@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 # Every statement of one fulfilment run, whatever the number of orders: the claim, then per
-# step its log rows, saga rows, events, outbox rows and domain rows, each written set-wise.
-BATCH_STATEMENTS = 116
+# step its log rows, saga rows, events with their outbox rows (one statement) and domain
+# rows, each written set-wise.
+BATCH_STATEMENTS = 110
 
 
 def place_many(customer, item, capture, *, n, method="pm_card_visa", quantity=1):
