@@ -18,8 +18,7 @@ from commerce.core import context
 from commerce.core.bulk import array_literal
 from commerce.core.external import ExternalCall
 from sagas.engine import LeaseLost, SagaRun
-from sagas.models import SagaStep
-from sagas.records import describe_error, write_step_logs
+from sagas.records import StepLog, describe_error, write_step_logs
 
 logger = logging.getLogger(__name__)
 _SAVED_FIELDS = ("status", "current_step", "saga_data", "attempts", "last_error",
@@ -31,12 +30,12 @@ class BatchWriter:
 
     def __init__(self):
         self.sagas: list[tuple] = []
-        self.logs: list[SagaStep] = []
+        self.logs: list[StepLog] = []
 
     def save(self, saga, lease) -> None:
         self.sagas.append((saga, lease))
 
-    def log(self, row: SagaStep) -> None:
+    def log(self, row: StepLog) -> None:
         self.logs.append(row)
 
     def flush(self) -> None:

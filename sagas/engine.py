@@ -45,8 +45,15 @@ from sagas.definitions import (
     get_definition,
 )
 from sagas.errors import StepPending
-from sagas.models import Direction, SagaInstance, SagaStatus, SagaStep, StepStatus
-from sagas.records import count_step, describe_error, jsonable, record_saga_event, write_step_logs
+from sagas.models import Direction, SagaInstance, SagaStatus, StepStatus
+from sagas.records import (
+    StepLog,
+    count_step,
+    describe_error,
+    jsonable,
+    record_saga_event,
+    write_step_logs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -359,13 +366,13 @@ class SagaRun:
              result: dict | None = None) -> None:
         now = timezone.now()
         started_at = self.started_at or now
-        row = SagaStep(
+        row = StepLog(
             saga_id=self.saga.pk, step=self.step.name, action=self.direction, status=status,
             attempts=max(self.saga.attempts, 1), started_at=started_at,
             finished_at=None if status == StepStatus.RETRYING and note else now,
             duration_ms=int((now - started_at).total_seconds() * 1000),
             last_error=note or (describe_error(error) if error is not None else ""),
-            result=jsonable(result or {}),
+            result=result or {},  # encoded once, as it is written
         )
         if self.writer is not None:
             self.writer.log(row)

@@ -4,6 +4,8 @@ Shared by the one-saga engine (sagas/engine.py) and the batch runner (sagas/batc
 
 import json
 import traceback
+from datetime import datetime
+from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
@@ -14,12 +16,28 @@ from commerce.core.errors import DomainError
 from commerce.eventstore import store
 from commerce.eventstore.models import Event
 from commerce.eventstore.types import NewEvent
-from sagas.models import Direction, SagaInstance, SagaStep
+from sagas.models import Direction, SagaInstance
 
 SAGA_AGGREGATE = "Saga"
 
 
-def write_step_logs(rows: list[SagaStep]) -> None:
+class StepLog(NamedTuple):
+    """A `saga_steps` row to write (a tuple: a batch writes one per saga and step, and a
+    model instance cost more to build than the row to store)."""
+
+    saga_id: object
+    step: str
+    action: str
+    status: str
+    attempts: int
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int
+    last_error: str
+    result: dict
+
+
+def write_step_logs(rows: list[StepLog]) -> None:
     """One row per (saga, step, direction): inserted, or updated by a later attempt."""
     columns = [[r.saga_id for r in rows], [r.step for r in rows], [r.action for r in rows],
                [r.status for r in rows], [r.attempts for r in rows],

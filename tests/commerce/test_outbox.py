@@ -1,6 +1,7 @@
 import json
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -42,6 +43,29 @@ def test_every_event_is_published_to_the_stream_with_its_envelope():
     assert payload["event_id"] == ids[0]
     assert payload["event_type"] == "TallyOpened" and payload["aggregate_type"] == "Tally"
     assert OutboxMessage.objects.filter(published_at__isnull=True).count() == 0
+
+
+def test_the_published_envelope_is_the_recorded_events_envelope_exactly():
+    # given events appended with metadata, awkward text and money in their data
+    from commerce.core import context
+    from commerce.eventstore import store
+    from commerce.eventstore.types import NewEvent
+
+    aggregate_id = uuid.uuid4()
+    with context.bind(correlation_id="corr-1", actor='staff:"q\\'):
+        recorded = store.append(
+            aggregate_id=aggregate_id, aggregate_type="Tally", expected_version=0,
+            metadata={"causation_id": "cause-1"},
+            events=[NewEvent("TallyOpened", {"name": 'a "b" \\ c', "amount": Decimal("1.50")}),
+                    NewEvent("TallyAdded", {"by": 2, "nested": {"x": [1, None]}})])
+    # then each message on the stream is what RecordedEvent.envelope() says, key for key
+    entries = redis_client().xrange(settings.EVENTS_STREAM_KEY)
+    published = [json.loads(fields[b"payload"]) for _id, fields in entries]
+    assert published == [json.loads(json.dumps(r.envelope())) for r in recorded]
+    assert [p["position"] for p in published] == [r.position for r in recorded]
+    assert recorded[0].position < recorded[1].position
+    assert published[0]["metadata"] == {"correlation_id": "corr-1", "causation_id": "cause-1",
+                                        "actor": 'staff:"q\\'}
 
 
 def test_pubsub_listeners_receive_published_events():
