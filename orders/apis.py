@@ -194,8 +194,9 @@ class OrderCreateApi(APIView):
                 payment_method=body.get("payment_method"), notes=body.get("notes"))
             return 201, order_body(request, order)
 
+        # database_only: a placement's every effect commits with it (the rest after commit).
         response = idempotent_response(request, scope="orders.create", owner=str(request.user.pk),
-                                       payload=request.data, work=work)
+                                       payload=request.data, work=work, database_only=True)
         if response.status_code == 201:
             response["Location"] = f"/api/v1/orders/{response.data['order_id']}/"
             response["ETag"] = f'"{response.data["version"]}"'

@@ -8,7 +8,14 @@ pointing at nothing. A known key is answered from its record before any work. A 
 record is inserted at the end of the work's transaction with ON CONFLICT DO NOTHING: a
 concurrent duplicate's insert waits on the unique index until the first commits, finds the
 key taken, rolls its own work back and replays the first answer, so two duplicates never
-both commit, and the common case costs one read and one insert (no lock round trip)."""
+both commit, and the common case costs one read and one insert (no lock round trip).
+
+Work whose every effect is in the database (`database_only`: an order placement) skips the
+read: the insert at the end finds a known key as it finds a concurrent duplicate's, and the
+work is rolled back and the record replayed; a refusal of the work is checked against the
+record too, so a retry of a request that succeeded replays its answer even when the work
+would now be refused. One statement less for the new key; more work for a retry, which is
+rare. Work with effects outside the transaction (the cart in Redis) must not use it."""
 
 import datetime as dt
 import hashlib
@@ -48,15 +55,18 @@ def request_fingerprint(payload: Any) -> str:
 
 def run_idempotent(
     *, scope: str, owner: str, key: str, payload: Any,
-    work: Callable[[], tuple[int, Any]],
+    work: Callable[[], tuple[int, Any]], database_only: bool = False,
 ) -> IdempotentResult:
-    """Run `work()` (returning (status, body)) at most once per (scope, owner, key)."""
+    """Run `work()` (returning (status, body)) at most once per (scope, owner, key).
+    `database_only`: work's effects all roll back with its transaction (module docstring)."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed(
             "Idempotency-Key must be 1 to 255 characters.",
             details={"Idempotency-Key": [f"Must be 1 to {MAX_KEY_LENGTH} characters."]},
         )
     fingerprint = request_fingerprint(payload)
+    if database_only:
+        return _run_claiming_at_the_end(scope, owner, key, fingerprint, work)
     record = _record(scope, owner, key)
     if record is not None and record.created_at >= _window_start():
         return _replay(record, fingerprint, key)
@@ -71,6 +81,36 @@ def run_idempotent(
         # A concurrent duplicate committed first: our work was rolled back; theirs stands.
         return _replay(_record(scope, owner, key), fingerprint, key)
     return IdempotentResult(status, body, False)
+
+
+def _run_claiming_at_the_end(scope, owner, key, fingerprint, work) -> IdempotentResult:
+    for _ in range(2):  # a second time only after an expired record was deleted
+        try:
+            with transaction.atomic():
+                status, body = work()
+                if not _claim(scope, owner, key, fingerprint, status, body):
+                    raise _TakenMeanwhile
+        except _TakenMeanwhile:
+            record = _record(scope, owner, key)
+            if record is None:
+                continue  # purged meanwhile: the key is free again
+            if record.created_at >= _window_start():
+                return _replay(record, fingerprint, key)
+            _delete_expired(record)
+            continue
+        except DomainError:
+            # A retry of a request that succeeded answers as the first did, even if the
+            # work would be refused now (the stock it took is gone).
+            record = _record(scope, owner, key)
+            if record is not None and record.created_at >= _window_start():
+                return _replay(record, fingerprint, key)
+            raise
+        return IdempotentResult(status, body, False)
+    raise _TakenMeanwhile  # a key taken again twice in a row: never seen; a 500, loudly
+
+
+def _delete_expired(record: IdempotencyRecord) -> None:
+    IdempotencyRecord.objects.filter(pk=record.id, created_at__lt=_window_start()).delete()
 
 
 class _TakenMeanwhile(Exception):  # noqa: N818 - a signal, not an error
