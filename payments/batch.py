@@ -11,7 +11,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from commerce.core.bulk import insert_rows, update_rows
+from commerce.core.bulk import insert_rows, rows_by_pk, update_rows
 from commerce.core.errors import DomainError
 from payments.gateways import get_gateway
 from payments.gateways.base import GatewayResult
@@ -70,8 +70,7 @@ def payment_capture_begin_many(*, captures: dict[UUID, str]) -> dict[str, Paymen
     Keyed by idempotency key: the operation, or why that payment cannot be captured."""
     outcomes: dict[str, PaymentOperation | DomainError] = {}
     with transaction.atomic():
-        payments = {p.id: p for p in Payment.objects.select_for_update()
-                    .filter(pk__in=list(captures)).order_by("id")}
+        payments = {p.id: p for p in rows_by_pk(Payment, list(captures), lock=True)}
         found = _operations(list(captures.values()))
         busy = set(PaymentOperation.objects.filter(
             payment_id__in=list(payments), status=OperationStatus.PENDING,
@@ -106,9 +105,9 @@ def payment_operations_finish_many(*, answers: dict[int, GatewayResult | DomainE
     Operations already settled are left as they are. Keyed by operation id."""
     now = timezone.now()
     with transaction.atomic():
-        operations = {op.id: op for op in PaymentOperation.objects.filter(pk__in=list(answers))}
-        payments = {p.id: p for p in Payment.objects.select_for_update()
-                    .filter(pk__in={op.payment_id for op in operations.values()}).order_by("id")}
+        operations = {op.id: op for op in rows_by_pk(PaymentOperation, list(answers))}
+        payments = {p.id: p for p in rows_by_pk(
+            Payment, {op.payment_id for op in operations.values()}, lock=True)}
         settled_ops, touched = [], {}
         for op_id, answer in answers.items():
             operation = operations[op_id]

@@ -1,5 +1,5 @@
 """Set-based writes for hot paths: one `INSERT … SELECT FROM unnest(…)` or one
-`UPDATE … FROM unnest(…)` for many rows.
+`UPDATE … FROM unnest(…)` for many rows; and `rows_by_pk`, many rows read by key.
 
 Django's `bulk_update` builds a CASE expression per column and row, and `bulk_create`
 compiles its statement anew on every call, with a placeholder per value that the driver
@@ -175,3 +175,29 @@ def update_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.rowcount
+
+
+def rows_by_pk(model: type[Model], pks: Sequence, *, lock: bool = False) -> list[Model]:
+    """The rows of `model` with these primary keys, as instances in key order (`lock`:
+    locked FOR UPDATE, in that order). One raw statement, its columns named (it stays
+    prepared across migrations): building the ORM query cost more than running it."""
+    meta = model._meta
+    fields = meta.concrete_fields
+    quote = connection.ops.quote_name
+    key = quote(meta.pk.column)
+    sql = (f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
+           f"WHERE {key} = ANY(%s::{meta.pk.db_type(connection)}[]) ORDER BY {key}"
+           + (" FOR UPDATE" if lock else ""))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [plain_array_literal(list(pks))])
+        rows = cursor.fetchall()
+    converters = [(n, f) for n, f in enumerate(fields) if hasattr(f, "from_db_value")]
+    names = [f.attname for f in fields]
+    instances = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for n, field in converters:
+                row[n] = field.from_db_value(row[n], None, connection)
+        instances.append(model.from_db(connection.alias, names, row))
+    return instances

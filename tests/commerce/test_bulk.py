@@ -138,3 +138,23 @@ def test_rows_inserted_together_are_all_or_nothing():
     # then the first part is not stored either
     assert OutboxMessage.objects.count() == 0
     assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_by_pk_reads_instances_as_the_orm_does_in_key_order():
+    from commerce.core.bulk import rows_by_pk
+
+    now = dt.datetime.now(dt.UTC)
+    rows = [_outbox(topic, now) for topic in AWKWARD[:4]]
+    insert_rows(OutboxMessage, rows, _OUTBOX)
+    stored = list(OutboxMessage.objects.order_by("id"))
+    # when three of them are read by key (one key unknown), locked
+    with transaction.atomic():
+        read = rows_by_pk(OutboxMessage, [stored[2].pk, stored[0].pk, stored[3].pk, 10**12],
+                          lock=True)
+    # then they are the ORM's instances, field for field (JSON decoded), in key order
+    fields = [f.attname for f in OutboxMessage._meta.concrete_fields]
+    assert [[getattr(r, f) for f in fields] for r in read] == [
+        [getattr(r, f) for f in fields] for r in (stored[0], stored[2], stored[3])]
+    assert read[0].payload == {"text": AWKWARD[0]}
+    assert read[0]._state.adding is False and read[0]._state.db == "default"
