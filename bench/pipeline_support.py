@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,8 +189,14 @@ WRK_SCRIPT = """
 local bodies = {%(bodies)s}
 local tokens = {%(tokens)s}
 local counter = 0
+local run = ""
+local threads = 0
 function setup(thread)
-  thread:set("tid", math.random(1, 1000000000))
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function init(args)
+  run = args[1]  -- unique per wrk run: keys never repeat an earlier run's (no replays)
 end
 function request()
   counter = counter + 1
@@ -198,7 +205,7 @@ function request()
   return wrk.format("POST", "/api/v1/orders/", {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. token,
-    ["Idempotency-Key"] = tid .. "-" .. counter}, body)
+    ["Idempotency-Key"] = run .. "-" .. tid .. "-" .. counter}, body)
 end
 """
 
@@ -228,7 +235,8 @@ def wrk_script(workdir: Path, names: list[str], tokens: list[str], hot: str, *,
 def run_wrk(port: int, script: Path, *, clients: int, seconds: float) -> dict:
     out = subprocess.run(
         ["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
-         "-s", str(script), f"http://127.0.0.1:{port}/api/v1/orders/"],
+         "-s", str(script), f"http://127.0.0.1:{port}/api/v1/orders/", "--",
+         uuid.uuid4().hex],
         capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
