@@ -19,9 +19,11 @@ def line_id(order_id, line_no: int) -> uuid.UUID:
 class OrderView(models.Model):
     order_id = models.UUIDField(primary_key=True)
     # A real FK for admin search/joins, but no DB constraint: a read model must be
-    # rebuildable from events alone, in any order relative to the users table.
+    # rebuildable from events alone, in any order relative to the users table. No index of
+    # its own: order_views_customer_idx (customer, -created_at) serves lookups by customer,
+    # and every index is written again by each status change.
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING,
-                                 db_constraint=False, related_name="+")
+                                 db_constraint=False, related_name="+", db_index=False)
     status = models.CharField(max_length=20, choices=OrderStatus.choices)
     cancellation_pending = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)

@@ -3,6 +3,7 @@ and rebuilt by `replay_events`. Pure function of the events (timestamps from
 `event.created_at`); the new status of each event comes from the lifecycle declaration."""
 
 import uuid
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.db.models import F
@@ -16,8 +17,8 @@ from orders.models import OrderLine, OrderView, line_id
 
 
 def placed_rows(event: RecordedEvent) -> tuple[OrderView, list[OrderLine]]:
-    """The (unsaved) view and lines an OrderPlaced creates. order_place also uses it to
-    answer without reading back what this projection just wrote."""
+    """The (unsaved) view and lines an OrderPlaced creates (order_place answers with the
+    ones this projection just wrote: rows_just_placed)."""
     d = event.data
     view = OrderView(
         order_id=event.aggregate_id, customer_id=uuid.UUID(d["customer_id"]),
@@ -36,6 +37,21 @@ def placed_rows(event: RecordedEvent) -> tuple[OrderView, list[OrderLine]]:
                        line_total=Decimal(line["line_total"]))
              for n, line in enumerate(d["lines"], start=1)]
     return view, lines
+
+
+# The rows the projection just wrote for an OrderPlaced, kept for the command that appended
+# it (same thread, same context): order_place answers with them instead of building them a
+# second time.
+_just_placed: ContextVar[tuple | None] = ContextVar("just_placed", default=None)
+
+
+def rows_just_placed(event: RecordedEvent) -> tuple[OrderView, list[OrderLine]]:
+    """The view and lines this projection wrote for `event` (an OrderPlaced it handled in
+    this context), else built anew by placed_rows."""
+    kept = _just_placed.get()
+    if kept is not None and kept[0] == event.id:
+        return kept[1], kept[2]
+    return placed_rows(event)
 
 
 def _fields(model) -> list[str]:
@@ -101,6 +117,7 @@ class OrderViewsProjection(Projection):
     def _placed(self, event: RecordedEvent) -> None:
         view, lines = placed_rows(event)
         insert_rows_together((OrderView, [view], _VIEW_FIELDS), (OrderLine, lines, _LINE_FIELDS))
+        _just_placed.set((event.id, view, lines))
 
     # Each returns the columns an event changes besides status/version/updated_at.
     def on_ShippingAddressChanged(self, d):

@@ -24,7 +24,7 @@ from orders import events as ev
 from orders import lifecycle
 from orders.aggregate import Order, money
 from orders.models import OrderView
-from orders.projections import placed_rows
+from orders.projections import rows_just_placed
 from orders.selectors import order_get
 from orders.validation import (
     NOTES_MAX_LENGTH,
@@ -138,11 +138,11 @@ def order_place(
 
 
 def _placed_view(event) -> OrderView:
-    """What the projection just inserted, built by the same function instead of read back
+    """What the projection just inserted, kept by it instead of read back
     (two queries less on the hot path), with its lines as the prefetched `lines`: a list,
     enough for the response (`view.lines.all()`), and cheaper than a QuerySet built to
     hold them (a tenth of the placement's rendering)."""
-    view, lines = placed_rows(event)
+    view, lines = rows_just_placed(event)
     view._state.adding, view._state.db = False, "default"
     for line in lines:
         line._state.adding, line._state.db = False, "default"
