@@ -3,6 +3,7 @@ decisions as the one-order commands (orders/services.py builds them: `mark_reser
 `mark_payment_authorized`, …), with one query to load every order's events and one append
 for all of them, instead of a load, an append and a read-back per order."""
 
+import threading
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -26,7 +27,7 @@ def orders_decide_many(*, decisions: dict[uuid.UUID, Decision]) -> dict[uuid.UUI
     or nothing left to record: a repeat) or the DomainError that refused it (nothing of it
     recorded). Another writer appending to one of them meanwhile raises ConcurrencyError
     for the whole batch, with nothing stored (its caller runs them one by one instead)."""
-    loaded = store.load_many(list(decisions))
+    loaded = _streams(list(decisions))
     outcomes: dict[uuid.UUID, DomainError | None] = {}
     appends, targets = [], []
     for order_id, decide in decisions.items():
@@ -47,6 +48,44 @@ def orders_decide_many(*, decisions: dict[uuid.UUID, Decision]) -> dict[uuid.UUI
             targets += [lifecycle.target_status(ev.TRANSITIONS[e.event_type]) for e in pending
                         if e.event_type in ev.TRANSITIONS]
     with transaction.atomic():
-        store.append_many(appends)
+        recorded = store.append_many(appends)
+        streams = {order_id: loaded[order_id] for order_id, outcome in outcomes.items()
+                   if outcome is None}
+        for append, new in zip(appends, recorded, strict=True):
+            streams[append.aggregate_id] = [*streams[append.aggregate_id], *new]
         transaction.on_commit(partial(_count_transitions, targets), robust=True)
+        transaction.on_commit(partial(_remember, streams), robust=True)
     return outcomes
+
+
+# Each order's events as this process last committed them (bounded): the saga's next batch
+# step on the same orders (this worker, a moment later) starts from them instead of reading
+# and decoding them again. A stream another writer appended to meanwhile cannot slip through
+# stale: the append expects the version it knew, fails with ConcurrencyError, the batch
+# rolls back and its sagas run the step one by one, from the store. Taken out while in use,
+# put back only after a commit: a rolled-back batch leaves nothing behind.
+_KEPT_LIMIT = 20_000
+_kept: dict[uuid.UUID, list] = {}
+_kept_lock = threading.Lock()
+
+
+def _streams(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
+    with _kept_lock:
+        streams = {i: _kept.pop(i) for i in order_ids if i in _kept}
+    missing = [i for i in order_ids if i not in streams]
+    if missing:
+        streams.update(store.load_many(missing))
+    return streams
+
+
+def _remember(streams: dict[uuid.UUID, list]) -> None:
+    with _kept_lock:
+        if len(_kept) + len(streams) > _KEPT_LIMIT:
+            _kept.clear()  # bounded: start afresh rather than track ages
+        _kept.update(streams)
+
+
+def forget_kept_streams() -> None:
+    """Tests that rewrite events behind the store's back start from the store again."""
+    with _kept_lock:
+        _kept.clear()

@@ -1,0 +1,95 @@
+"""The order streams a worker keeps between batch steps (orders/batch.py): a kept stream
+saves the next step's read, and a stale one never decides anything."""
+
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from commerce.core.errors import ConcurrencyError
+from commerce.eventstore import store
+from orders import batch, services
+from orders.selectors import order_get
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_kept():
+    batch.forget_kept_streams()
+    yield
+    batch.forget_kept_streams()
+
+
+def _decide(decisions):
+    with transaction.atomic():  # committed: the kept streams are those of a commit
+        return batch.orders_decide_many(decisions=decisions)
+
+
+def _event_reads(queries) -> int:
+    return sum(1 for q in queries if q["sql"].startswith("SELECT") and "FROM events" in q["sql"])
+
+
+def test_the_next_step_starts_from_the_kept_stream_without_reading_it(place, no_policies):
+    # given two orders whose reservations a batch step recorded (and committed)
+    orders = [place(), place()]
+    reservations = {o.order_id: uuid.uuid4() for o in orders}
+    assert _decide({o.order_id: services.mark_reserved(reservations[o.order_id])
+                    for o in orders}) == {o.order_id: None for o in orders}
+    # when the next step decides on them
+    payments = {o.order_id: uuid.uuid4() for o in orders}
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = _decide({o.order_id: services.mark_payment_authorized(
+            payments[o.order_id], o.total_amount) for o in orders})
+    # then their events were not read again, and the store holds exactly what a fresh
+    # load would have decided
+    assert outcomes == {o.order_id: None for o in orders}
+    assert _event_reads(queries) == 0
+    for o in orders:
+        assert [e.event_type for e in store.load(o.order_id)] == [
+            "OrderPlaced", "InventoryReserved", "PaymentAuthorized"]
+        assert order_get(order_id=o.order_id).status == "paid"
+    # and a repeat of the same decision, from the kept stream, records nothing more
+    again = _decide({o.order_id: services.mark_payment_authorized(
+        payments[o.order_id], o.total_amount) for o in orders})
+    assert again == {o.order_id: None for o in orders}
+    assert [len(store.load(o.order_id)) for o in orders] == [3, 3]
+
+
+def test_a_stream_appended_to_meanwhile_is_refused_then_read_afresh(place, no_policies):
+    # given an order whose reservation a batch step recorded (its stream kept)
+    order = place()
+    _decide({order.order_id: services.mark_reserved(uuid.uuid4())})
+    # and another writer appends meanwhile (the customer asks to cancel)
+    services.order_request_cancellation(order_id=order.order_id, reason="changed my mind")
+    before = [e.id for e in store.load(order.order_id)]
+    # when the next step decides from the kept, stale stream
+    payment_id = uuid.uuid4()
+    with pytest.raises(ConcurrencyError):
+        _decide({order.order_id: services.mark_payment_authorized(payment_id,
+                                                                  order.total_amount)})
+    # then nothing was stored, and the next try reads the store and decides on fresh state
+    assert [e.id for e in store.load(order.order_id)] == before
+    with CaptureQueriesContext(connection) as queries:
+        _decide({order.order_id: services.mark_payment_authorized(payment_id,
+                                                                  order.total_amount)})
+    assert _event_reads(queries) == 1
+    assert [e.event_type for e in store.load(order.order_id)][-2:] == [
+        "CancellationRequested", "PaymentAuthorized"]
+
+
+def test_a_rolled_back_step_keeps_nothing(place, no_policies):
+    # given an order whose step is decided but its transaction rolled back
+    order = place()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        batch.orders_decide_many(decisions={order.order_id: services.mark_reserved(uuid.uuid4())})
+        raise RuntimeError("the rest of the batch failed")
+    # when the step runs again, then it reads the store (nothing of the rolled-back try)
+    reservation_id = uuid.uuid4()
+    with CaptureQueriesContext(connection) as queries:
+        _decide({order.order_id: services.mark_reserved(reservation_id)})
+    assert _event_reads(queries) == 1
+    assert [e.event_type for e in store.load(order.order_id)] == [
+        "OrderPlaced", "InventoryReserved"]
+    assert order_get(order_id=order.order_id).reservation_id == reservation_id
