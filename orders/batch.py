@@ -64,9 +64,11 @@ def orders_decide_many(*, decisions: dict[uuid.UUID, Decision]) -> dict[uuid.UUI
 # stale: the append expects the version it knew, fails with ConcurrencyError, the batch
 # rolls back and its sagas run the step one by one, from the store. Taken out while in use,
 # put back only after a commit: a rolled-back batch leaves nothing behind.
-_KEPT_LIMIT = 20_000
+_KEPT_LIMIT = 2_000  # several claimed batches' worth (SAGA_BATCH_SIZE), a few MB
 _kept: dict[uuid.UUID, list] = {}
 _kept_lock = threading.Lock()
+# After these the saga has no batch step left for the order: not kept.
+_LAST_OF_FULFILMENT = frozenset({ev.ORDER_CONFIRMED, ev.ORDER_FAILED, ev.ORDER_CANCELLED})
 
 
 def _streams(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
@@ -79,6 +81,8 @@ def _streams(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
 
 
 def _remember(streams: dict[uuid.UUID, list]) -> None:
+    streams = {order_id: events for order_id, events in streams.items()
+               if events[-1].event_type not in _LAST_OF_FULFILMENT}
     with _kept_lock:
         if len(_kept) + len(streams) > _KEPT_LIMIT:
             _kept.clear()  # bounded: start afresh rather than track ages

@@ -93,3 +93,17 @@ def test_a_rolled_back_step_keeps_nothing(place, no_policies):
     assert [e.event_type for e in store.load(order.order_id)] == [
         "OrderPlaced", "InventoryReserved"]
     assert order_get(order_id=order.order_id).reservation_id == reservation_id
+
+
+def test_a_confirmed_orders_stream_is_not_kept(place, no_policies):
+    # given an order taken through its batch steps to confirmed
+    order = place()
+    payment_id = uuid.uuid4()
+    for decision in (services.mark_reserved(uuid.uuid4()),
+                     services.mark_payment_authorized(payment_id, order.total_amount),
+                     services.mark_payment_captured(payment_id, order.total_amount),
+                     services.record_once("confirm", "OrderConfirmed")):
+        _decide({order.order_id: decision})
+    # then nothing is kept for it: no batch step is left for a confirmed order
+    assert order_get(order_id=order.order_id).status == "confirmed"
+    assert order.order_id not in batch._kept
