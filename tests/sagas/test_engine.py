@@ -269,3 +269,50 @@ def test_staff_commands_refuse_finished_sagas(script, django_capture_on_commit_c
             call()
     saga.refresh_from_db()
     assert saga.status == SagaStatus.COMPLETED
+
+
+def _run_claimed(deadline_in: float | None):
+    saga = SagaInstance(saga_type="toy", correlation_id=uuid.uuid4(), status=SagaStatus.RUNNING,
+                        lease_id=uuid.uuid4())
+    saga.deadline = None if deadline_in is None else timezone.now() + timedelta(
+        seconds=deadline_in)
+    return engine.SagaRun(saga)
+
+
+@pytest.mark.parametrize(("left", "kept"), [(59, True), (31, True), (29, False), (-1, False),
+                                            (None, False)])
+def test_the_lease_deadline_is_kept_while_more_than_half_is_left(script, settings, left, kept):
+    # given a lease of 60 s with `left` seconds left
+    settings.SAGA_STEP_DEADLINE_SECONDS = 60
+    run = _run_claimed(left)
+    before = run.saga.deadline
+    # when the run moves to its next step
+    deadline = run._lease_deadline()
+    # then the deadline is kept, or renewed in full
+    if kept:
+        assert deadline == before
+    else:
+        assert timedelta(seconds=59) < deadline - timezone.now() <= timedelta(seconds=60)
+
+
+def test_the_steps_of_a_run_update_the_saga_row_in_place(script,
+                                                        django_capture_on_commit_callbacks):
+    from django.db import connection
+
+    def hot_updates() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_get_xact_tuples_hot_updated("
+                           "'saga_instances'::regclass)")
+            return cursor.fetchone()[0]
+
+    # given the saga table's pages leave room for new row versions
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'saga_instances'")
+        assert cursor.fetchone()[0] == ["fillfactor=70"]
+    before = hot_updates()
+    # when a run takes a saga through its four steps
+    saga = start(django_capture_on_commit_callbacks)
+    assert saga.status == SagaStatus.COMPLETED
+    # then the moves between steps (status and deadline unchanged) were in-place updates:
+    # only the claim (new deadline) and the finish (new status) wrote index entries
+    assert hot_updates() - before == 3
