@@ -245,18 +245,7 @@ class SagaRun:
         self.saga.current_step = index
         self.saga.attempts = 1
         self.saga.last_error = ""
-        self._save(deadline=self._lease_deadline())
-
-    def _lease_deadline(self):
-        """The lease's deadline for the next step: kept while more than half the lease is
-        left, renewed in full once less is. A row whose indexed columns (status, deadline)
-        do not change is updated in place by PostgreSQL (a HOT update: no index entries to
-        write), and each step of a run updates the row once."""
-        lease = lease_seconds()
-        kept = self.saga.deadline
-        if kept is not None and (kept - timezone.now()).total_seconds() > lease / 2:
-            return kept
-        return _in(lease)
+        self._save(deadline=_in(lease_seconds()))
 
     def _compensate_from(self, index: int) -> None:
         while index >= 0 and self.definition.steps[index].compensation is None:
