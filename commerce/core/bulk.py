@@ -124,8 +124,10 @@ def insert_rows(model: type[Model], rows: Sequence[Model], fields: Sequence[str]
 
 
 def insert_rows_together(*parts: tuple[type[Model], Sequence[Model], Sequence[str]]) -> None:
-    """`insert_rows` for several tables in one statement (one round trip): each part is
-    (model, rows, fields), inserted in the order given, all or nothing."""
+    """`insert_rows` for several tables in one statement (one round trip), all or nothing:
+    each part is (model, rows, fields). The parts are data-modifying CTEs, which PostgreSQL
+    runs in no promised order: no part may need another's rows (a foreign key checked at
+    once)."""
     parts = tuple(part for part in parts if part[1])
     if not parts:
         return

@@ -13,9 +13,11 @@ both commit, and the common case costs one read and one insert (no lock round tr
 Work whose every effect is in the database (`database_only`: an order placement) skips the
 read: the insert at the end finds a known key as it finds a concurrent duplicate's, and the
 work is rolled back and the record replayed; a refusal of the work is checked against the
-record too, so a retry of a request that succeeded replays its answer even when the work
-would now be refused. One statement less for the new key; more work for a retry, which is
-rare. Work with effects outside the transaction (the cart in Redis) must not use it."""
+committed records too, so a retry of a request that succeeded replays its answer even when
+the work would now be refused (a retry refused while the first is still in flight gets the
+refusal, as with the read first). One statement less for the new key; more work for a
+retry, which is rare. Work with effects outside the transaction (the cart in Redis) must
+not use it."""
 
 import datetime as dt
 import hashlib

@@ -35,7 +35,10 @@ def request(task, *, flag: str, force: bool = False) -> bool:
 
 def request_after_commit(task, *, flag: str) -> None:
     """`request(task, flag=flag)` once the current transaction commits (at once outside
-    one); nothing if it rolls back. The wake-ups of one transaction share a round trip."""
+    one); nothing if it rolls back as a whole. The wake-ups asked for in one block, and in
+    the blocks it encloses, share a round trip: sibling savepoints each send their own, and
+    a wake-up asked for inside a savepoint that rolls back may still be sent (harmless: a
+    wake-up only makes a worker look sooner)."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         request(task, flag=flag)
@@ -47,9 +50,12 @@ def request_after_commit(task, *, flag: str) -> None:
     # test's own outer one) is left alone.
     if pending is None or pending.sent or not pending.savepoints <= set(
             connection.savepoint_ids) or not any(
-            hook[1] is pending for hook in connection.run_on_commit):
+            getattr(hook[1], "__self__", None) is pending
+            for hook in connection.run_on_commit):
         pending = connection._pending_wakeups = _PendingWakeups(set(connection.savepoint_ids))
-        transaction.on_commit(pending, robust=True)
+        # A bound method: Django's robust hook logs a failure by the callable's __qualname__
+        # (an instance has none, and the logging itself would raise).
+        transaction.on_commit(pending.send, robust=True)
     pending.tasks.setdefault(flag, task)
 
 
@@ -62,7 +68,7 @@ class _PendingWakeups:
         self.tasks: dict = {}  # flag → task
         self.sent = False
 
-    def __call__(self) -> None:
+    def send(self) -> None:
         self.sent = True
         try:
             pipe = redis_client().pipeline(transaction=False)

@@ -121,3 +121,20 @@ def test_redis_down_at_commit_is_logged_and_counted_and_the_commit_stands(monkey
     assert failures._value.get() == before + 1
     assert "could not wake a worker" in caplog.text
     assert RAN == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_raises_is_logged_and_the_later_hooks_still_run(monkeypatch, caplog):
+    # given a wake-up batch whose sending fails in a way it does not catch itself
+    def broken(self):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(wakeups._PendingWakeups, "send", broken)
+    after = []
+    # when its transaction commits, with another hook registered after it
+    with transaction.atomic():
+        wakeups.request_after_commit(first_task, flag="test:wake:first")
+        transaction.on_commit(lambda: after.append("ran"), robust=True)
+    # then Django logged the failure (by the hook's name) and ran the next hook
+    assert after == ["ran"]
+    assert "unexpected" in caplog.text
