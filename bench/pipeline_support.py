@@ -189,14 +189,11 @@ WRK_SCRIPT = """
 local bodies = {%(bodies)s}
 local tokens = {%(tokens)s}
 local counter = 0
-local run = ""
+local run = "__RUN__"  -- unique per wrk run (run_wrk): keys never repeat another run's
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
-end
-function init(args)
-  run = args[1]  -- unique per wrk run: keys never repeat an earlier run's (no replays)
 end
 function request()
   counter = counter + 1
@@ -233,10 +230,13 @@ def wrk_script(workdir: Path, names: list[str], tokens: list[str], hot: str, *,
 
 
 def run_wrk(port: int, script: Path, *, clients: int, seconds: float) -> dict:
+    # Each run its own Idempotency-Keys (Lua's math.random is not seeded: the same keys
+    # every run, and a later run would only replay an earlier one's orders).
+    run_script = script.with_name(f"run-{uuid.uuid4().hex}.lua")
+    run_script.write_text(script.read_text().replace("__RUN__", uuid.uuid4().hex))
     out = subprocess.run(
         ["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
-         "-s", str(script), f"http://127.0.0.1:{port}/api/v1/orders/", "--",
-         uuid.uuid4().hex],
+         "-s", str(run_script), f"http://127.0.0.1:{port}/api/v1/orders/"],
         capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

@@ -60,10 +60,11 @@ def orders_decide_many(*, decisions: dict[uuid.UUID, Decision]) -> dict[uuid.UUI
 
 # Each order's events as this process last committed them (bounded): the saga's next batch
 # step on the same orders (this worker, a moment later) starts from them instead of reading
-# and decoding them again. A stream another writer appended to meanwhile cannot slip through
-# stale: the append expects the version it knew, fails with ConcurrencyError, the batch
-# rolls back and its sagas run the step one by one, from the store. Taken out while in use,
-# put back only after a commit: a rolled-back batch leaves nothing behind.
+# and decoding them again. Each is checked first against the stream's newest stored event
+# (one index read for the batch): one that another writer appended to meanwhile, or that
+# the store no longer holds, is read afresh. (Were one to slip through stale, its append
+# would expect a version already taken and fail.) Taken out while in use, put back only
+# after a commit: a rolled-back batch leaves nothing behind.
 _KEPT_LIMIT = 2_000  # several claimed batches' worth (SAGA_BATCH_SIZE), a few MB
 _kept: dict[uuid.UUID, list] = {}
 _kept_lock = threading.Lock()
@@ -74,6 +75,9 @@ _LAST_OF_FULFILMENT = frozenset({ev.ORDER_CONFIRMED, ev.ORDER_FAILED, ev.ORDER_C
 def _streams(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list]:
     with _kept_lock:
         streams = {i: _kept.pop(i) for i in order_ids if i in _kept}
+    if streams:
+        newest = store.last_event_ids(list(streams))
+        streams = {i: events for i, events in streams.items() if newest.get(i) == events[-1].id}
     missing = [i for i in order_ids if i not in streams]
     if missing:
         streams.update(store.load_many(missing))

@@ -5,6 +5,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -94,15 +95,15 @@ def append(
 
 def append_many(appends: Sequence[StreamAppend], *,
                 savepoint: bool = True) -> list[list[RecordedEvent]]:
-    """`append` for many streams at once (a batch of saga steps): one INSERT for all their
-    events, one for their outbox rows, the projections given them together. All or
-    nothing: any version clash raises ConcurrencyError and stores none of them."""
+    """`append` for many streams at once (a batch of saga steps): one statement for all
+    their events and outbox rows, the projections given them together. All or nothing: any
+    version clash raises ConcurrencyError and stores none of them."""
     appends = [a for a in appends if a.events]
     if not appends:
         return []
     bound = context.current()
     now = timezone.now()
-    rows: list[list[tuple]] = []  # each event's columns, in _INSERT_COLUMNS order
+    rows: list[list[tuple]] = []  # per stream, each event's values (unpacked by _insert)
     for a in appends:
         meta = {**bound, **(a.metadata or {})}
         if meta.get("correlation_id") is None:
@@ -148,12 +149,19 @@ def append_many(appends: Sequence[StreamAppend], *,
         registry.dispatch_many(every)
         policies.dispatch(every)
         _nudge_relay()  # after commit
-    for a, stream in zip(appends, recorded, strict=True):
-        metrics.EVENTS_APPENDED.labels(aggregate_type=a.aggregate_type).inc(len(stream))
+        # Counted once committed: a rolled-back append (a replayed placement) stored nothing.
+        transaction.on_commit(partial(_count_appended, [
+            (a.aggregate_type, len(stream)) for a, stream in zip(appends, recorded,
+                                                                 strict=True)]), robust=True)
+    return recorded
+
+
+def _count_appended(counts: list[tuple[str, int]]) -> None:
+    for aggregate_type, n in counts:
+        metrics.EVENTS_APPENDED.labels(aggregate_type=aggregate_type).inc(n)
         # A conflict series (at 0) for every type that appends, so the conflict ratio
         # exists before the first conflict.
-        metrics.EVENT_CONFLICTS.labels(aggregate_type=a.aggregate_type)
-    return recorded
+        metrics.EVENT_CONFLICTS.labels(aggregate_type=aggregate_type)
 
 
 def _insert(rows: list[tuple], now) -> dict[uuid.UUID, int]:
@@ -173,6 +181,20 @@ def _insert(rows: list[tuple], now) -> dict[uuid.UUID, int]:
     }
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_SQL, params)
+        return dict(cursor.fetchall())
+
+
+_LAST_IDS_SQL = ("SELECT DISTINCT ON (aggregate_id) aggregate_id, id FROM events "
+                 "WHERE aggregate_id = ANY(%s::uuid[]) ORDER BY aggregate_id, version DESC")
+
+
+def last_event_ids(aggregate_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """Each stream's newest event id (absent: no events), from the (aggregate, version)
+    index: whether a copy of a stream is still the stored one, without reading it."""
+    if not aggregate_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_IDS_SQL, [plain_array_literal(list(aggregate_ids))])
         return dict(cursor.fetchall())
 
 

@@ -1,6 +1,7 @@
 """The order streams a worker keeps between batch steps (orders/batch.py): a kept stream
 saves the next step's read, and a stale one never decides anything."""
 
+import dataclasses
 import uuid
 
 import pytest
@@ -28,7 +29,9 @@ def _decide(decisions):
 
 
 def _event_reads(queries) -> int:
-    return sum(1 for q in queries if q["sql"].startswith("SELECT") and "FROM events" in q["sql"])
+    """Statements that read events' data (not the check of each stream's newest event)."""
+    return sum(1 for q in queries if q["sql"].startswith("SELECT") and "FROM events" in q["sql"]
+               and "DISTINCT ON" not in q["sql"])
 
 
 def test_the_next_step_starts_from_the_kept_stream_without_reading_it(place, no_policies):
@@ -42,8 +45,8 @@ def test_the_next_step_starts_from_the_kept_stream_without_reading_it(place, no_
     with CaptureQueriesContext(connection) as queries:
         outcomes = _decide({o.order_id: services.mark_payment_authorized(
             payments[o.order_id], o.total_amount) for o in orders})
-    # then their events were not read again, and the store holds exactly what a fresh
-    # load would have decided
+    # then their events were not read again (one check of each stream's newest event), and
+    # the store holds exactly what a fresh load would have decided
     assert outcomes == {o.order_id: None for o in orders}
     assert _event_reads(queries) == 0
     for o in orders:
@@ -57,26 +60,51 @@ def test_the_next_step_starts_from_the_kept_stream_without_reading_it(place, no_
     assert [len(store.load(o.order_id)) for o in orders] == [3, 3]
 
 
-def test_a_stream_appended_to_meanwhile_is_refused_then_read_afresh(place, no_policies):
+def test_a_stream_appended_to_meanwhile_is_read_afresh(place, no_policies):
     # given an order whose reservation a batch step recorded (its stream kept)
     order = place()
     _decide({order.order_id: services.mark_reserved(uuid.uuid4())})
     # and another writer appends meanwhile (the customer asks to cancel)
     services.order_request_cancellation(order_id=order.order_id, reason="changed my mind")
-    before = [e.id for e in store.load(order.order_id)]
-    # when the next step decides from the kept, stale stream
-    payment_id = uuid.uuid4()
-    with pytest.raises(ConcurrencyError):
-        _decide({order.order_id: services.mark_payment_authorized(payment_id,
-                                                                  order.total_amount)})
-    # then nothing was stored, and the next try reads the store and decides on fresh state
-    assert [e.id for e in store.load(order.order_id)] == before
+    # when the next step decides on it
     with CaptureQueriesContext(connection) as queries:
-        _decide({order.order_id: services.mark_payment_authorized(payment_id,
-                                                                  order.total_amount)})
+        outcome = _decide({order.order_id: services.mark_payment_authorized(
+            uuid.uuid4(), order.total_amount)})
+    # then the kept copy was seen to be behind, and the stream read from the store
+    assert outcome == {order.order_id: None}
     assert _event_reads(queries) == 1
     assert [e.event_type for e in store.load(order.order_id)][-2:] == [
         "CancellationRequested", "PaymentAuthorized"]
+
+
+def test_a_kept_stream_the_store_no_longer_holds_is_not_used(place, no_policies):
+    # given a kept stream one event ahead of the store (the database was restored to an
+    # earlier point meanwhile)
+    order = place()
+    _decide({order.order_id: services.mark_reserved(uuid.uuid4())})
+    kept = batch._kept[order.order_id]
+    batch._kept[order.order_id] = [*kept, dataclasses.replace(
+        kept[-1], id=uuid.uuid4(), version=kept[-1].version + 1)]
+    # when the next step decides, then it reads the store and appends right after it
+    assert _decide({order.order_id: services.mark_payment_authorized(
+        uuid.uuid4(), order.total_amount)}) == {order.order_id: None}
+    assert [e.version for e in store.load(order.order_id)] == [1, 2, 3]
+
+
+def test_a_stale_stream_that_slipped_through_fails_its_append_and_stores_nothing(
+        place, no_policies, monkeypatch):
+    # given a kept stream behind the store, and the check of it not done
+    order = place()
+    _decide({order.order_id: services.mark_reserved(uuid.uuid4())})
+    services.order_request_cancellation(order_id=order.order_id, reason="changed my mind")
+    kept = batch._kept[order.order_id]
+    monkeypatch.setattr(store, "last_event_ids", lambda ids: {order.order_id: kept[-1].id})
+    before = [e.id for e in store.load(order.order_id)]
+    # when the next step decides from it, then its append is refused and nothing is stored
+    with pytest.raises(ConcurrencyError):
+        _decide({order.order_id: services.mark_payment_authorized(uuid.uuid4(),
+                                                                  order.total_amount)})
+    assert [e.id for e in store.load(order.order_id)] == before
 
 
 def test_a_rolled_back_step_keeps_nothing(place, no_policies):
