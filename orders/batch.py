@@ -1,7 +1,8 @@
 """Order commands for many orders at once, for the fulfilment saga's batch steps: the same
 decisions as the one-order commands (orders/services.py builds them: `mark_reserved`,
-`mark_payment_authorized`, …), with one query to load every order's events and one append
-for all of them, instead of a load, an append and a read-back per order."""
+`mark_payment_authorized`, …), with one query to load every order's events (or only to check
+the streams this worker kept from the step before) and one append for all of them, instead
+of a load, an append and a read-back per order."""
 
 import threading
 import uuid

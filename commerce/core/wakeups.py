@@ -6,9 +6,9 @@ wake-up per task is queued at a time (a Redis flag that the task clears when it 
 a burst of commits sends one message, not one per commit. A broker or Redis outage makes
 `request` log, count and return False: the work waits for the next beat, nothing is lost.
 
-`request_after_commit` is the form commands use: every wake-up a transaction asks for is sent
-after its commit, all of them with one Redis round trip (a placement asks for two: the
-outbox relay and the saga runner)."""
+`request_after_commit` is the form commands use: the wake-ups a transaction asks for are sent
+after its commit, those of one block together in one Redis round trip (a placement asks for
+two: the outbox relay and the saga runner)."""
 
 import contextlib
 import logging
