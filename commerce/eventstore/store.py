@@ -137,14 +137,12 @@ def append_many(appends: Sequence[StreamAppend], *,
                 "expected_version": appends[0].expected_version if len(appends) == 1
                 else [a.expected_version for a in appends],
             }) from exc
-        recorded = [[RecordedEvent(
-            id=id_, position=positions[id_], aggregate_id=aggregate_id,
-            aggregate_type=aggregate_type, event_type=event_type, event_version=event_version,
-            data=data, version=version, created_at=now,
-            metadata={"correlation_id": correlation_id, "causation_id": causation_id,
-                      "actor": actor})
-            for (id_, aggregate_id, aggregate_type, event_type, event_version, _, data, version,
-                 correlation_id, causation_id, actor) in stream] for stream in rows]
+        recorded = [[_recorded(id_, positions[id_], aggregate_id, aggregate_type, event_type,
+                               event_version, data, version, now, correlation_id,
+                               causation_id, actor, upcast_data=False)
+                     for (id_, aggregate_id, aggregate_type, event_type, event_version, _, data,
+                          version, correlation_id, causation_id, actor) in stream]
+                    for stream in rows]
         every = [r for stream in recorded for r in stream]
         registry.dispatch_many(every)
         policies.dispatch(every)
